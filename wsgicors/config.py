@@ -1,0 +1,300 @@
+"""Raw settings (keywords, a dict, or PasteDeploy strings) compiled into a frozen Config."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
+
+from .origins import ANY, COPY, compile_origins, is_wildcard, pattern_warnings, OriginMatcher
+from .policy import TOKEN, Policy
+
+log = logging.getLogger("wsgicors")
+
+DENY = "deny"
+STRATEGIES = ("firstmatch", "verbmatch")
+# Fetch normalizes only these method names to uppercase: https://fetch.spec.whatwg.org/#concept-method-normalize
+_NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
+# https://fetch.spec.whatwg.org/#forbidden-method: browsers never send these.
+_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
+# The CORS-safelisted methods: what browsers allow without Access-Control-Allow-Methods.
+_DEFAULT_METHODS = ("GET", "HEAD", "POST")
+_BOOLEANS = {
+    **dict.fromkeys(("true", "yes", "on", "1"), True),
+    **dict.fromkeys(("false", "no", "off", "0"), False),
+}
+
+
+class Problem(NamedTuple):
+    """One problem in the settings."""
+
+    policy: Optional[str]
+    key: str
+    value: object
+    reason: str
+
+    def __str__(self) -> str:
+        where = "" if self.policy is None else f"policy {self.policy!r}: "
+        setting = self.key if self.value is None else f"{self.key}={self.value!r}"
+        return f"{where}{setting} {self.reason}"
+
+
+class ConfigurationError(ValueError):
+    """Invalid CORS settings, raised by :class:`wsgicors.CORS` at construction.
+
+    ``problems`` holds every problem found; ``policy``, ``key``, ``value`` and ``reason``
+    are those of the first.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        self.policy, self.key, self.value, self.reason = self.problems[0]
+        lines = [str(problem) for problem in self.problems]
+        if len(lines) > 1:
+            lines.insert(0, f"{len(lines)} problems in the CORS settings:")
+        super().__init__("\n  ".join(lines))
+
+
+@dataclass(frozen=True)
+class Config:
+    """Compiled settings: the policies tried in order, and how they are selected.
+
+    :param policies: the listed policies up to ``deny``.
+    :param verbmatch: select by origin and method (``verbmatch``), not origin alone.
+    """
+
+    policies: tuple[Policy, ...]
+    verbmatch: bool
+
+
+def _items(value: object, separator: Optional[str]) -> list[str]:
+    if isinstance(value, str):
+        parts: Iterable[object] = value.split(separator)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        parts = value
+    else:
+        raise ValueError("is not a string or a list of strings")
+    if not all(isinstance(part, str) for part in parts):
+        raise ValueError("is not a string or a list of strings")
+    return [part.strip() for part in parts if part.strip()]  # type: ignore[union-attr]
+
+
+def _names(value: object, what: str) -> tuple[str, ...]:
+    names = _items(value, ",")
+    if ANY in names:
+        if len(names) > 1:
+            raise ValueError("mixes '*' with other entries; '*' must stand alone")
+        return (ANY,)
+    for name in names:
+        if TOKEN.fullmatch(name) is None:
+            raise ValueError(f"has an entry {name!r} that is not a {what} name")
+    unique: dict[str, str] = {}
+    for name in names:
+        unique.setdefault(name.lower(), name)
+    return tuple(unique.values())
+
+
+def parse_origin(value: object) -> OriginMatcher:
+    """``*``, ``copy``, or whitespace-separated origins and origin patterns."""
+    return compile_origins(_items(value, None))
+
+
+def parse_methods(value: object) -> Optional[tuple[str, ...]]:
+    """``*`` (any method, ``None``) or comma-separated method names."""
+    methods = _names(value, "method")
+    if methods == (ANY,):
+        return None
+    forbidden = [method for method in methods if method.upper() in _FORBIDDEN_METHODS]
+    if forbidden:
+        raise ValueError(
+            f"has the forbidden method {forbidden[0]!r}: browsers never send CONNECT, TRACE or TRACK"
+        )
+    normalized = (m.upper() if m.upper() in _NORMALIZED_METHODS else m for m in methods)
+    return tuple(dict.fromkeys(normalized))
+
+
+def parse_headers(value: object) -> Optional[tuple[str, ...]]:
+    """``*`` (any request header, ``None``) or comma-separated header names."""
+    headers = _names(value, "header")
+    return None if headers == (ANY,) else headers
+
+
+def parse_expose_headers(value: object) -> tuple[str, ...]:
+    """``*`` or comma-separated response header names."""
+    return _names(value, "header")
+
+
+def parse_bool(value: object) -> bool:
+    """A Python bool or true/false, yes/no, on/off, 1/0 in any case."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOLEANS:
+        return _BOOLEANS[value.strip().lower()]
+    raise ValueError("is not a boolean (true/false, yes/no, on/off, 1/0)")
+
+
+def parse_max_age(value: object) -> int:
+    """A non-negative whole number of seconds, as an int or a string of digits."""
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ValueError("is not a non-negative integer")
+
+
+def parse_strategy(value: object) -> bool:
+    """``firstmatch`` or ``verbmatch``; ``True`` for ``verbmatch``."""
+    strategy = value.strip().lower() if isinstance(value, str) else value
+    if strategy not in STRATEGIES:
+        raise ValueError("is not 'firstmatch' or 'verbmatch'")
+    return strategy == "verbmatch"
+
+
+_POLICY_KEYS: dict[str, Callable[[object], Any]] = {
+    "origin": parse_origin,
+    "methods": parse_methods,
+    "headers": parse_headers,
+    "expose_headers": parse_expose_headers,
+    "credentials": parse_bool,
+    "maxage": parse_max_age,
+}
+_DEFAULTS: dict[str, object] = {
+    "methods": _DEFAULT_METHODS,
+    "headers": (),
+    "expose_headers": (),
+    "credentials": False,
+    "maxage": None,
+}
+
+
+def compile_settings(settings: Mapping[str, object]) -> Config:
+    """Validate and compile raw settings; log a warning for each risky choice.
+
+    Without ``policy``, the policy keys form one unnamed policy; with it, each listed
+    policy takes the keys prefixed with its name and ``_``. Nothing configured denies all.
+
+    :raises ConfigurationError: listing every problem found.
+    """
+    settings = dict(settings)
+    problems: list[Problem] = []
+    verbmatch = _convert(problems, None, "matchstrategy", settings.pop("matchstrategy", None), parse_strategy)
+    if "policy" in settings or not settings.keys() & _POLICY_KEYS.keys():
+        known = ["policy", "matchstrategy"] + ([] if "policy" in settings else list(_POLICY_KEYS))
+        names = _policy_names(problems, settings.pop("policy", None))
+        known += [f"{name}_{key}" for name in names for key in _POLICY_KEYS]
+        grouped = _group_by_policy(problems, names, settings, known)
+    else:
+        grouped = {None: {key: (key, value) for key, value in settings.items()}}
+    policies = [_compile_policy(problems, name, options) for name, options in grouped.items()]
+    if problems:
+        raise ConfigurationError(problems)
+    listed = [policy for policy in policies if policy is not None]
+    return Config(policies=tuple(listed), verbmatch=bool(verbmatch))
+
+
+def _convert(
+    problems: list[Problem], policy: Optional[str], key: str, value: object, converter: Callable[[object], Any]
+) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return converter(value)
+    except ValueError as error:
+        problems.append(Problem(policy, key, value, str(error)))
+        return None
+
+
+def _policy_names(problems: list[Problem], value: object) -> list[str]:
+    try:
+        names = [] if value is None else _items(value, ",")
+    except ValueError as error:
+        problems.append(Problem(None, "policy", value, str(error)))
+        return []
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        problems.append(Problem(None, "policy", value, f"lists {twice[0]!r} twice"))
+        names = list(dict.fromkeys(names))
+    # `deny` is a stop: reaching it means no CORS; later policies are unreachable.
+    if DENY in names:
+        unreachable = names[names.index(DENY) + 1 :]
+        if unreachable:
+            log.warning("policy=%r: %s come after 'deny' and are never used", value, unreachable)
+        names = names[: names.index(DENY)]
+    return names
+
+
+def _group_by_policy(
+    problems: list[Problem], names: list[str], settings: Mapping[str, object], known_keys: list[str]
+) -> dict[Optional[str], dict[str, tuple[str, object]]]:
+    grouped: dict[Optional[str], dict[str, tuple[str, object]]] = {name: {} for name in names}
+    longest_first = sorted(names, key=len, reverse=True)
+    for key, value in settings.items():
+        name = next((name for name in longest_first if key.startswith(f"{name}_")), None)
+        if name is not None:
+            grouped[name][key[len(name) + 1 :]] = (key, value)
+            continue
+        option = next((option for option in _POLICY_KEYS if key.endswith(f"_{option}")), None)
+        if option is not None and key != option:
+            policy = key[: -len(option) - 1]
+            if policy == DENY:
+                problems.append(Problem(None, key, value, "is not allowed: 'deny' is a stop and takes no keys"))
+            else:
+                log.warning("%s=%r is ignored: policy %r is not listed in 'policy'", key, value, policy)
+            continue
+        problems.append(Problem(None, key, value, _unknown_key_reason(key, known_keys)))
+    return grouped
+
+
+def _unknown_key_reason(key: str, known_keys: list[str]) -> str:
+    close = difflib.get_close_matches(key, known_keys, n=1)
+    if close:
+        return f"is not a known key; did you mean {close[0]!r}?"
+    return f"is not a known key (known keys: {', '.join(known_keys)})"
+
+
+def _compile_policy(
+    problems: list[Problem], name: Optional[str], options: Mapping[str, tuple[str, object]]
+) -> Optional[Policy]:
+    prefix = "" if name is None else f"{name}_"
+    values = dict(_DEFAULTS)
+    before = len(problems)
+    for option, (key, value) in options.items():
+        converter = _POLICY_KEYS.get(option)
+        if converter is None:
+            known = [f"{prefix}{known}" for known in _POLICY_KEYS] + (["policy", "matchstrategy"] if name is None else [])
+            problems.append(Problem(name, key, value, _unknown_key_reason(key, known)))
+            continue
+        converted = _convert(problems, name, key, value, converter)
+        if converted is not None:
+            values[option] = converted
+    if "origin" not in values and not any(p.key == f"{prefix}origin" for p in problems[before:]):
+        problems.append(Problem(name, f"{prefix}origin", None, "is required"))
+    if len(problems) > before:
+        return None
+    policy = Policy(
+        name=name,
+        origins=values["origin"],  # type: ignore[arg-type]
+        methods=values["methods"],  # type: ignore[arg-type]
+        headers=values["headers"],  # type: ignore[arg-type]
+        expose_headers=values["expose_headers"],  # type: ignore[arg-type]
+        credentials=values["credentials"],  # type: ignore[arg-type]
+        max_age=values["maxage"],  # type: ignore[arg-type]
+    )
+    _warn_about_risks(policy, prefix)
+    return policy
+
+
+def _warn_about_risks(policy: Policy, prefix: str) -> None:
+    where = "" if policy.name is None else f"policy {policy.name!r}: "
+    entries = policy.origins.entries
+    if policy.credentials and entries[0] in (ANY, COPY):
+        log.warning(
+            "%s%sorigin=%r with %scredentials=true lets every site make credentialed "
+            "requests and read the answers",
+            where, prefix, entries[0], prefix,
+        )
+    for entry in entries:
+        if is_wildcard(entry):
+            for warning in pattern_warnings(entry):
+                log.warning("%s%sorigin: %s", where, prefix, warning)

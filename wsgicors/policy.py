@@ -1,0 +1,133 @@
+"""Compiled CORS policies and the pure decisions made with them for one request."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Sequence, Tuple, Union
+
+from .origins import ANY, OriginMatcher
+
+Header = Tuple[str, str]
+Headers = Tuple[Header, ...]
+
+# RFC 9110 section 5.6.2: a method or a field name is a token.
+_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+TOKEN = re.compile(_TOKEN)
+# Access-Control-Request-Headers: https://fetch.spec.whatwg.org/#http-new-header-syntax
+# Linear: the separators and the token characters are disjoint, so nothing backtracks.
+_HEADER_NAME_LIST = re.compile(rf"[ \t]*{_TOKEN}(?:[ \t]*,[ \t]*{_TOKEN})*[ \t]*")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One compiled policy, with its response header values prepared.
+
+    :param name: the policy's name, ``None`` for keywords given without ``policy``.
+    :param origins: which request origins it allows.
+    :param methods: the allowed methods, ``None`` for any (``*``).
+    :param headers: the allowed request headers, ``None`` for any (``*``).
+    :param expose_headers: response headers exposed to scripts; ``("*",)`` for all.
+    :param credentials: whether credentialed requests are allowed.
+    :param max_age: seconds a browser may cache a preflight answer, or ``None``.
+    """
+
+    name: Optional[str]
+    origins: OriginMatcher
+    methods: Optional[tuple[str, ...]]
+    headers: Optional[tuple[str, ...]]
+    expose_headers: tuple[str, ...]
+    credentials: bool
+    max_age: Optional[int]
+    #: ``Access-Control-Allow-Origin: *`` for every request, whatever its ``Origin``.
+    public: bool = field(init=False, repr=False)
+    #: With credentials, ``*`` is taken literally by browsers: expose the app's header names.
+    exposes_response_header_names: bool = field(init=False, repr=False)
+    _method_set: Optional[frozenset[str]] = field(init=False, repr=False)
+    _header_set: Optional[frozenset[str]] = field(init=False, repr=False)
+    _actual_headers: Headers = field(init=False, repr=False)
+    _preflight_headers: Headers = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        wildcard_expose = self.expose_headers == (ANY,)
+        actual: list[Header] = []
+        preflight: list[Header] = []
+        if self.credentials:
+            actual.append(("Access-Control-Allow-Credentials", "true"))
+        if self.expose_headers and not (wildcard_expose and self.credentials):
+            actual.append(("Access-Control-Expose-Headers", ", ".join(self.expose_headers)))
+        if self.credentials:
+            preflight.append(("Access-Control-Allow-Credentials", "true"))
+        if self.methods is not None:
+            preflight.append(("Access-Control-Allow-Methods", ", ".join(self.methods)))
+        if self.headers:
+            preflight.append(("Access-Control-Allow-Headers", ", ".join(self.headers)))
+        if self.max_age is not None:
+            preflight.append(("Access-Control-Max-Age", str(self.max_age)))
+        _set = object.__setattr__
+        _set(self, "public", self.origins.entries == (ANY,) and not self.credentials)
+        _set(self, "exposes_response_header_names", wildcard_expose and self.credentials)
+        _set(self, "_method_set", None if self.methods is None else frozenset(self.methods))
+        _set(
+            self,
+            "_header_set",
+            None if self.headers is None else frozenset(h.lower() for h in self.headers),
+        )
+        _set(self, "_actual_headers", tuple(actual))
+        _set(self, "_preflight_headers", tuple(preflight))
+
+    def allows_origin(self, origin: str) -> bool:
+        """Whether this policy answers requests from ``origin``."""
+        return self.public or self.origins.allows(origin)
+
+    def allows_method(self, method: str) -> bool:
+        """Whether ``method`` (case-sensitive, as Fetch compares it) is allowed."""
+        return self._method_set is None or method in self._method_set
+
+    def allow_origin(self, origin: str) -> Header:
+        """The ``Access-Control-Allow-Origin`` header for an allowed ``origin``."""
+        return ("Access-Control-Allow-Origin", "*" if self.public else origin)
+
+    def actual_headers(self, origin: str) -> Headers:
+        """CORS headers for the app's response to an allowed ``origin``."""
+        return (self.allow_origin(origin), *self._actual_headers)
+
+    def preflight_headers(
+        self, origin: str, method: str, request_headers: Optional[str]
+    ) -> Union[Headers, str]:
+        """CORS headers answering an allowed origin's preflight, or why it is refused.
+
+        :param method: the ``Access-Control-Request-Method`` value.
+        :param request_headers: the ``Access-Control-Request-Headers`` value, if sent.
+        """
+        if TOKEN.fullmatch(method) is None:
+            return f"Access-Control-Request-Method {method!r} is not a method"
+        if not self.allows_method(method):
+            return f"method {method!r} is not allowed"
+        headers: Headers = (self.allow_origin(origin), *self._preflight_headers)
+        if self.methods is None:
+            headers += (("Access-Control-Allow-Methods", method),)
+        if request_headers is None or not request_headers.strip(" \t"):
+            return headers
+        if _HEADER_NAME_LIST.fullmatch(request_headers) is None:
+            return f"Access-Control-Request-Headers {request_headers!r} is not a list of header names"
+        if self._header_set is None:
+            return headers + (("Access-Control-Allow-Headers", request_headers.strip(" \t")),)
+        refused = [
+            name
+            for name in (part.strip(" \t").lower() for part in request_headers.split(","))
+            if name not in self._header_set
+        ]
+        if refused:
+            return f"request headers {', '.join(refused)!r} are not allowed"
+        return headers
+
+
+def select_policy(
+    policies: Sequence[Policy], verbmatch: bool, origin: str, method: str
+) -> Optional[Policy]:
+    """The first policy that allows ``origin`` (and, under ``verbmatch``, ``method``)."""
+    for policy in policies:
+        if policy.allows_origin(origin) and (not verbmatch or policy.allows_method(method)):
+            return policy
+    return None
