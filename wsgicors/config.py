@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
 
+from .headers import unique_names
 from .origins import ANY, COPY, compile_origins, is_wildcard, pattern_warnings, OriginMatcher
 from .policy import TOKEN, Policy
 
@@ -89,10 +90,7 @@ def _names(value: object, what: str) -> tuple[str, ...]:
     for name in names:
         if TOKEN.fullmatch(name) is None:
             raise ValueError(f"has an entry {name!r} that is not a {what} name")
-    unique: dict[str, str] = {}
-    for name in names:
-        unique.setdefault(name.lower(), name)
-    return tuple(unique.values())
+    return unique_names(names)
 
 
 def parse_origin(value: object) -> OriginMatcher:
@@ -178,7 +176,8 @@ def compile_settings(settings: Mapping[str, object]) -> Config:
     """
     settings = dict(settings)
     problems: list[Problem] = []
-    verbmatch = _convert(problems, None, "matchstrategy", settings.pop("matchstrategy", None), parse_strategy)
+    strategy = settings.pop("matchstrategy", None)
+    verbmatch = not _is_unset(strategy) and _convert(problems, None, "matchstrategy", strategy, parse_strategy)
     if "policy" in settings or not settings.keys() & _POLICY_KEYS.keys():
         known = ["policy", "matchstrategy"] + ([] if "policy" in settings else list(_POLICY_KEYS))
         names = _policy_names(problems, settings.pop("policy", None))
@@ -193,11 +192,14 @@ def compile_settings(settings: Mapping[str, object]) -> Config:
     return Config(policies=tuple(listed), verbmatch=bool(verbmatch))
 
 
+def _is_unset(value: object) -> bool:
+    """``None`` and blank strings (an empty ini value) leave a key at its default."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _convert(
     problems: list[Problem], policy: Optional[str], key: str, value: object, converter: Callable[[object], Any]
 ) -> Any:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
     try:
         return converter(value)
     except ValueError as error:
@@ -265,10 +267,9 @@ def _compile_policy(
             known = [f"{prefix}{known}" for known in _POLICY_KEYS] + (["policy", "matchstrategy"] if name is None else [])
             problems.append(Problem(name, key, value, _unknown_key_reason(key, known)))
             continue
-        converted = _convert(problems, name, key, value, converter)
-        if converted is not None:
-            values[option] = converted
-    if "origin" not in values and not any(p.key == f"{prefix}origin" for p in problems[before:]):
+        if not _is_unset(value):
+            values[option] = _convert(problems, name, key, value, converter)
+    if "origin" not in values:
         problems.append(Problem(name, f"{prefix}origin", None, "is required"))
     if len(problems) > before:
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import Iterable, List, Tuple
 
 from .policy import Headers
 
@@ -20,12 +20,20 @@ def add_cors_headers(
     names = [name.lower() for name, _ in headers]
     result = headers + list(cors) if "access-control-allow-origin" not in names else list(headers)
     if expose_names and cors and "access-control-allow-origin" not in names:
-        exposed = ", ".join(dict.fromkeys(name for name, _ in headers))
+        exposed = ", ".join(unique_names(name for name, _ in headers))
         if exposed:
             result.append(("Access-Control-Expose-Headers", exposed))
     if vary_origin:
         merge_vary(result, names)
     return result
+
+
+def unique_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Header names without case-insensitive repeats, each as first spelled."""
+    spellings: dict[str, str] = {}
+    for name in names:
+        spellings.setdefault(name.lower(), name)
+    return tuple(spellings.values())
 
 
 def merge_vary(headers: HeaderList, names: List[str]) -> None:

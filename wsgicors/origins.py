@@ -86,7 +86,7 @@ def compile_origins(entries: Iterable[str]) -> OriginMatcher:
         pattern = re.compile("|".join(_translate(entry) for entry in wildcards), re.ASCII)
     return OriginMatcher(
         entries=normalized,
-        exact=frozenset(entry for entry in normalized if not is_wildcard(entry) and entry != COPY),
+        exact=frozenset(e for e in normalized if not is_wildcard(e) and e not in (ANY, COPY)),
         pattern=pattern,
         any_origin=normalized[0] in (ANY, COPY),
     )
