@@ -81,16 +81,14 @@ def _items(value: object, separator: Optional[str]) -> list[str]:
     return [part.strip() for part in parts if part.strip()]  # type: ignore[union-attr]
 
 
-def _names(value: object, what: str) -> tuple[str, ...]:
-    names = _items(value, ",")
-    if ANY in names:
-        if len(names) > 1:
-            raise ValueError("mixes '*' with other entries; '*' must stand alone")
-        return (ANY,)
-    for name in names:
-        if TOKEN.fullmatch(name) is None:
-            raise ValueError(f"has an entry {name!r} that is not a {what} name")
-    return unique_names(names)
+def _tokens(value: object, what: str) -> list[str]:
+    tokens = _items(value, ",")
+    if ANY in tokens and len(tokens) > 1:
+        raise ValueError("mixes '*' with other entries; '*' must stand alone")
+    for token in tokens:
+        if TOKEN.fullmatch(token) is None:
+            raise ValueError(f"has an entry {token!r} that is not a {what} name")
+    return tokens
 
 
 def parse_origin(value: object) -> OriginMatcher:
@@ -100,8 +98,8 @@ def parse_origin(value: object) -> OriginMatcher:
 
 def parse_methods(value: object) -> Optional[tuple[str, ...]]:
     """``*`` (any method, ``None``) or comma-separated method names."""
-    methods = _names(value, "method")
-    if methods == (ANY,):
+    methods = _tokens(value, "method")
+    if methods == [ANY]:
         return None
     forbidden = [method for method in methods if method.upper() in _FORBIDDEN_METHODS]
     if forbidden:
@@ -114,13 +112,13 @@ def parse_methods(value: object) -> Optional[tuple[str, ...]]:
 
 def parse_headers(value: object) -> Optional[tuple[str, ...]]:
     """``*`` (any request header, ``None``) or comma-separated header names."""
-    headers = _names(value, "header")
+    headers = unique_names(_tokens(value, "header"))
     return None if headers == (ANY,) else headers
 
 
 def parse_expose_headers(value: object) -> tuple[str, ...]:
     """``*`` or comma-separated response header names."""
-    return _names(value, "header")
+    return unique_names(_tokens(value, "header"))
 
 
 def parse_bool(value: object) -> bool:

@@ -1,0 +1,214 @@
+"""Origin syntax and origin matching: pure functions, table-tested."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wsgicors.origins import (
+    InvalidOrigin,
+    compile_origins,
+    is_serialized_origin,
+    parse_origin_entry,
+    pattern_warnings,
+)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://example.com",
+        "http://localhost:8080",
+        "http://127.0.0.1:1",
+        "http://[::1]:65535",
+        "https://a-b_c.example.com",
+        "https://example.com.",
+        "chrome-extension://abcdef",
+    ],
+)
+def test_browser_serialized_origins_are_recognized(origin):
+    assert is_serialized_origin(origin)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        pytest.param("null", id="null"),
+        pytest.param("", id="empty"),
+        pytest.param("https://Example.com", id="uppercase-host"),
+        pytest.param("HTTPS://example.com", id="uppercase-scheme"),
+        pytest.param("https://example.com/", id="trailing-slash"),
+        pytest.param("https://example.com/path", id="path"),
+        pytest.param("https://user@example.com", id="userinfo"),
+        pytest.param("https://example.com:0", id="port-zero"),
+        pytest.param("https://example.com:65536", id="port-too-large"),
+        pytest.param("https://example.com:080", id="port-leading-zero"),
+        pytest.param("https://example.com:", id="empty-port"),
+        pytest.param("https://exa mple.com", id="space"),
+        pytest.param("https://ex%41mple.com", id="percent-encoded"),
+        pytest.param("https://bücher.example", id="non-ascii"),
+        pytest.param("https://example.com\r\n", id="crlf"),
+        pytest.param("https://.example.com", id="empty-label"),
+        pytest.param("example.com", id="no-scheme"),
+        pytest.param("https://a.example https://b.example", id="two-origins"),
+    ],
+)
+def test_anything_else_is_not_a_serialized_origin(origin):
+    assert not is_serialized_origin(origin)
+
+
+@pytest.mark.parametrize(
+    ("entry", "normalized"),
+    [
+        pytest.param("https://Example.COM", "https://example.com", id="lowercased"),
+        pytest.param("https://example.com:443", "https://example.com", id="default-https-port"),
+        pytest.param("http://example.com:80", "http://example.com", id="default-http-port"),
+        pytest.param("https://example.com:80", "https://example.com:80", id="other-port-kept"),
+        pytest.param("http://[::1]:8080", "http://[::1]:8080", id="ipv6-bracket-is-literal"),
+        pytest.param("NULL", "null", id="null"),
+        pytest.param("Copy", "copy", id="copy"),
+        pytest.param("https://*.Example.com", "https://*.example.com", id="pattern"),
+        pytest.param("*.example.com", "*.example.com", id="pattern-without-scheme"),
+    ],
+)
+def test_origin_entries_are_normalized(entry, normalized):
+    assert parse_origin_entry(entry) == normalized
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        pytest.param("https://example.com/", "has a path, query or fragment", id="trailing-slash"),
+        pytest.param("https://example.com/app", "has a path, query or fragment", id="path"),
+        pytest.param("https://example.com#top", "has a path, query or fragment", id="fragment"),
+        pytest.param("https://example.com?a=1", "is not an origin pattern", id="query"),
+        pytest.param("example.com", "is not an origin such as", id="no-scheme"),
+        pytest.param("https://exa mple.com", "is not an origin such as", id="space"),
+        pytest.param("https://example.com:99999", "is not an origin such as", id="port-too-large"),
+        pytest.param("https://bücher.example", "is not ASCII", id="non-ascii"),
+        pytest.param("example.*", "is not an origin pattern", id="pattern-without-scheme-or-leading-star"),
+        pytest.param("https://*.exa mple.com", "is not an origin pattern", id="pattern-with-space"),
+    ],
+)
+def test_invalid_entries_are_refused_with_a_reason(entry, reason):
+    with pytest.raises(InvalidOrigin, match=reason):
+        parse_origin_entry(entry)
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        pytest.param([], "lists no origin", id="empty"),
+        pytest.param(["*", "https://a.example"], "mixes '\\*' with other entries", id="star-mixed"),
+        pytest.param(["https://a.example", "copy"], "mixes 'copy' with other entries", id="copy-mixed"),
+    ],
+)
+def test_invalid_entry_lists_are_refused(entries, message):
+    with pytest.raises(InvalidOrigin, match=message):
+        compile_origins(entries)
+
+
+SUBDOMAINS = compile_origins(["https://*.example.com"])
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        pytest.param("https://api.example.com", True, id="subdomain"),
+        pytest.param("https://a.b.example.com", True, id="nested-subdomain"),
+        pytest.param("https://example.com", False, id="apex"),
+        pytest.param("http://api.example.com", False, id="other-scheme"),
+        pytest.param("https://api.example.com:8443", False, id="other-port"),
+        pytest.param("https://evil.net/.example.com", False, id="path-trick"),
+        pytest.param("https://evil.net?.example.com", False, id="query-trick"),
+        pytest.param("https://api.example.com.evil.net", False, id="suffix-trick"),
+        pytest.param("https://API.example.com", False, id="uppercase"),
+        pytest.param("null", False, id="null"),
+    ],
+)
+def test_a_subdomain_pattern_matches_only_subdomains(origin, allowed):
+    assert SUBDOMAINS.allows(origin) is allowed
+
+
+def test_question_mark_matches_exactly_one_character():
+    matcher = compile_origins(["http://localhost:800?"])
+    assert matcher.allows("http://localhost:8001")
+    assert not matcher.allows("http://localhost:80")
+    assert not matcher.allows("http://localhost:80011")
+
+
+def test_a_pattern_without_scheme_matches_any_scheme():
+    matcher = compile_origins(["*.example.com"])
+    assert matcher.allows("http://a.example.com")
+    assert matcher.allows("https://a.example.com")
+
+
+def test_null_matches_only_when_listed():
+    assert compile_origins(["null"]).allows("null")
+    assert not compile_origins(["copy"]).allows("null")
+    assert not compile_origins(["*"]).allows("null")
+    assert not compile_origins(["*://*"]).allows("null")
+
+
+def test_copy_and_star_allow_every_serialized_origin_only():
+    for entry in ("copy", "*"):
+        matcher = compile_origins([entry])
+        assert matcher.allows("http://localhost:3000")
+        assert not matcher.allows("http://localhost:3000/")
+        assert not matcher.allows("garbage")
+
+
+def test_exact_origins_match_themselves_only():
+    matcher = compile_origins(["https://a.example", "http://b.example:8080"])
+    assert matcher.allows("https://a.example")
+    assert matcher.allows("http://b.example:8080")
+    assert not matcher.allows("http://a.example")
+    assert not matcher.allows("http://b.example")
+
+
+@pytest.mark.parametrize(
+    ("entry", "warnings"),
+    [
+        pytest.param("https://*.example.com", [], id="leading-label"),
+        pytest.param("https://*", [], id="any-host"),
+        pytest.param("http://localhost:*", [], id="any-port"),
+        pytest.param("https://*example.com", ["can cross a dot boundary"], id="glued-star"),
+        pytest.param("https://example.*", ["can cross a dot boundary"], id="any-tld"),
+        pytest.param("https://api.*.example.com", ["can cross a dot boundary"], id="inner-label"),
+        pytest.param("*.example.com", ["has no scheme"], id="no-scheme"),
+        pytest.param("*example.com", ["has no scheme", "can cross a dot boundary"], id="no-scheme-glued"),
+    ],
+)
+def test_risky_patterns_are_explained(entry, warnings):
+    found = pattern_warnings(entry)
+    assert len(found) == len(warnings)
+    for text, expected in zip(found, warnings):
+        assert expected in text
+
+
+# Hosts as browsers serialize them: lowercase labels of letters, digits and hyphens.
+_label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+_origin = st.builds(
+    lambda scheme, labels, port: f"{scheme}://{'.'.join(labels)}{port}",
+    st.sampled_from(["http", "https"]),
+    st.lists(_label, min_size=1, max_size=4),
+    st.one_of(st.just(""), st.integers(1, 65535).map(lambda port: f":{port}")),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_origin, _origin)
+def test_an_exact_origin_matches_itself_and_no_other_origin(configured, other):
+    normalized = parse_origin_entry(configured)
+    matcher = compile_origins([configured])
+    assert matcher.allows(normalized)
+    assert matcher.allows(other) is (other == normalized)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_origin, st.text(max_size=60))
+def test_matching_never_raises_and_never_admits_malformed_origins(configured, header):
+    for matcher in (compile_origins([configured]), compile_origins(["copy"]), compile_origins(["https://*.x.example"])):
+        if matcher.allows(header):
+            assert is_serialized_origin(header) or header == parse_origin_entry(configured)
