@@ -42,3 +42,8 @@ class Stack(TestApp):  # type: ignore[misc]
 def cors_headers(response: Any) -> dict[str, str]:
     """The response's ``Access-Control-*`` headers, by name."""
     return {name: value for name, value in response.headerlist if name.startswith("Access-Control-")}
+
+
+def echo_app_factory(global_conf: dict[str, str], **settings: str) -> EchoApp:
+    """PasteDeploy ``paste.app_factory`` for the test inis (``use = call:support:echo_app_factory``)."""
+    return EchoApp()
