@@ -26,9 +26,7 @@ class Stack(TestApp):  # type: ignore[misc]
 
     echo: EchoApp
 
-    def preflight(
-        self, origin: str, method: str, request_headers: Optional[str] = None, **kw: Any
-    ) -> Any:
+    def preflight(self, origin: str, method: str, request_headers: Optional[str] = None, **kw: Any) -> Any:
         headers = {"Origin": origin, "Access-Control-Request-Method": method}
         if request_headers is not None:
             headers["Access-Control-Request-Headers"] = request_headers

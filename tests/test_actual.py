@@ -54,6 +54,11 @@ def test_expose_star_with_credentials_exposes_the_app_header_names(make_app):
     assert response.headers["Access-Control-Expose-Headers"] == "Content-Type, X-Total, X-Page"
 
 
+def test_expose_star_with_credentials_sends_nothing_to_expose_when_the_app_sets_no_header(make_app):
+    response = make_app(origin=SITE, expose_headers="*", credentials=True, app=EchoApp([])).actual(SITE)
+    assert "Access-Control-Expose-Headers" not in response.headers
+
+
 def test_preflight_only_headers_are_not_sent_on_actual_responses(make_app):
     response = make_app(origin=SITE, methods="GET", headers="X-Token", maxage=60).actual(SITE)
     assert cors_headers(response) == {"Access-Control-Allow-Origin": SITE}
@@ -160,7 +165,10 @@ def test_a_refused_request_is_logged_at_debug(make_app, caplog):
     caplog.set_level(logging.DEBUG, logger="wsgicors")
     make_app(origin=SITE).actual("https://other.example", "DELETE")
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
-        ("DEBUG", "CORS request refused: no policy allows origin 'https://other.example' with method 'DELETE'")
+        (
+            "DEBUG",
+            "CORS request refused: no policy allows origin 'https://other.example' with method 'DELETE'",
+        )
     ]
 
 
@@ -181,7 +189,9 @@ class TestWsgiContract:
 
     def test_the_app_iterable_is_returned_unchanged(self):
         body = iter([b"a", b"b"])
-        result, _ = self.call(CORS(lambda environ, start_response: (start_response("200 OK", []), body)[1], origin=SITE))
+        result, _ = self.call(
+            CORS(lambda environ, start_response: (start_response("200 OK", []), body)[1], origin=SITE)
+        )
         assert result is body
 
     def test_the_write_callable_of_start_response_is_returned_to_the_app(self):

@@ -70,7 +70,12 @@ VERBMULTI = {
 def test_the_seed_readme_pyramid_example_answers_preflights():
     app = TestApp(seed_readme_app({}))
     response = app.options(
-        "/", headers={"Origin": SITE, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "x-a"}
+        "/",
+        headers={
+            "Origin": SITE,
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "x-a",
+        },
     )
     assert cors_headers(response) == {
         "Access-Control-Allow-Origin": "*",

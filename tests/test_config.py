@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from support import EchoApp
 
@@ -96,8 +94,14 @@ def test_bare_keys_from_paste_form_one_policy():
 @pytest.mark.parametrize(
     "settings",
     [
-        pytest.param({"policy": "free, subdom", "free_origin": "*", "subdom_origin": "https://*.example.com"}, id="dict"),
-        pytest.param({"policy": ["free", "subdom"], "free_origin": "*", "subdom_origin": "https://*.example.com"}, id="list"),
+        pytest.param(
+            {"policy": "free, subdom", "free_origin": "*", "subdom_origin": "https://*.example.com"},
+            id="dict",
+        ),
+        pytest.param(
+            {"policy": ["free", "subdom"], "free_origin": "*", "subdom_origin": "https://*.example.com"},
+            id="list",
+        ),
     ],
 )
 def test_named_policies_are_compiled_in_listed_order(settings):
@@ -113,7 +117,10 @@ def test_policies_after_deny_are_dropped_with_a_warning(caplog):
 
 def test_a_policy_name_that_prefixes_another_takes_only_its_own_keys():
     config = compiled(policy="a, a_b", a_origin="https://a.example", a_b_origin="https://b.example")
-    assert [policy.origins.entries for policy in config.policies] == [("https://a.example",), ("https://b.example",)]
+    assert [policy.origins.entries for policy in config.policies] == [
+        ("https://a.example",),
+        ("https://b.example",),
+    ]
 
 
 def test_keyword_settings_win_over_the_positional_dict():
@@ -129,10 +136,30 @@ def test_verbmatch_is_compiled():
 @pytest.mark.parametrize(
     ("settings", "policy", "key", "message"),
     [
-        pytest.param({"maxage": "ten", "origin": "*"}, None, "maxage", "maxage='ten' is not a non-negative integer", id="maxage-word"),
-        pytest.param({"maxage": -1, "origin": "*"}, None, "maxage", "maxage=-1 is not a non-negative integer", id="maxage-negative"),
-        pytest.param({"maxage": "1.5", "origin": "*"}, None, "maxage", "is not a non-negative integer", id="maxage-float"),
-        pytest.param({"maxage": True, "origin": "*"}, None, "maxage", "is not a non-negative integer", id="maxage-bool"),
+        pytest.param(
+            {"maxage": "ten", "origin": "*"},
+            None,
+            "maxage",
+            "maxage='ten' is not a non-negative integer",
+            id="maxage-word",
+        ),
+        pytest.param(
+            {"maxage": -1, "origin": "*"},
+            None,
+            "maxage",
+            "maxage=-1 is not a non-negative integer",
+            id="maxage-negative",
+        ),
+        pytest.param(
+            {"maxage": "1.5", "origin": "*"},
+            None,
+            "maxage",
+            "is not a non-negative integer",
+            id="maxage-float",
+        ),
+        pytest.param(
+            {"maxage": True, "origin": "*"}, None, "maxage", "is not a non-negative integer", id="maxage-bool"
+        ),
         pytest.param(
             {"credentials": "yes please", "origin": "*"},
             None,
@@ -141,18 +168,79 @@ def test_verbmatch_is_compiled():
             id="credentials",
         ),
         pytest.param({"credentials": 1, "origin": "*"}, None, "credentials", "is not a boolean", id="credentials-int"),
-        pytest.param({"methods": "GET, TRACE", "origin": "*"}, None, "methods", "forbidden method 'TRACE'", id="forbidden-method"),
-        pytest.param({"methods": "connect", "origin": "*"}, None, "methods", "forbidden method 'connect'", id="forbidden-method-lowercase"),
-        pytest.param({"methods": "GET, *", "origin": "*"}, None, "methods", "mixes '\\*' with other entries", id="star-mixed-methods"),
-        pytest.param({"methods": "GE T", "origin": "*"}, None, "methods", "entry 'GE T' that is not a method name", id="bad-method"),
-        pytest.param({"headers": "X-A, X:B", "origin": "*"}, None, "headers", "entry 'X:B' that is not a header name", id="bad-header"),
-        pytest.param({"expose_headers": "X A", "origin": "*"}, None, "expose_headers", "not a header name", id="bad-expose"),
-        pytest.param({"methods": 3, "origin": "*"}, None, "methods", "is not a string or a list of strings", id="methods-type"),
-        pytest.param({"origin": ["https://a.example", 3]}, None, "origin", "is not a string or a list of strings", id="origin-item-type"),
+        pytest.param(
+            {"methods": "GET, TRACE", "origin": "*"},
+            None,
+            "methods",
+            "forbidden method 'TRACE'",
+            id="forbidden-method",
+        ),
+        pytest.param(
+            {"methods": "connect", "origin": "*"},
+            None,
+            "methods",
+            "forbidden method 'connect'",
+            id="forbidden-method-lowercase",
+        ),
+        pytest.param(
+            {"methods": "GET, *", "origin": "*"},
+            None,
+            "methods",
+            "mixes '\\*' with other entries",
+            id="star-mixed-methods",
+        ),
+        pytest.param(
+            {"methods": "GE T", "origin": "*"},
+            None,
+            "methods",
+            "entry 'GE T' that is not a method name",
+            id="bad-method",
+        ),
+        pytest.param(
+            {"headers": "X-A, X:B", "origin": "*"},
+            None,
+            "headers",
+            "entry 'X:B' that is not a header name",
+            id="bad-header",
+        ),
+        pytest.param(
+            {"expose_headers": "X A", "origin": "*"},
+            None,
+            "expose_headers",
+            "not a header name",
+            id="bad-expose",
+        ),
+        pytest.param(
+            {"methods": 3, "origin": "*"},
+            None,
+            "methods",
+            "is not a string or a list of strings",
+            id="methods-type",
+        ),
+        pytest.param(
+            {"origin": ["https://a.example", 3]},
+            None,
+            "origin",
+            "is not a string or a list of strings",
+            id="origin-item-type",
+        ),
         pytest.param({"origin": "https://example.com/"}, None, "origin", "has a path", id="origin-slash"),
         pytest.param({"origin": []}, None, "origin", "origin=\\[\\] lists no origin", id="origin-empty-list"),
         pytest.param({"methods": "GET"}, None, "origin", "^origin is required$", id="origin-missing"),
-        pytest.param({"origins": "*"}, None, "origins", "origins='\\*' is not a known key; did you mean 'origin'\\?", id="unknown-keyword"),
+        pytest.param(
+            {"origins": "*"},
+            None,
+            "origins",
+            "origins='\\*' is not a known key; did you mean 'origin'\\?",
+            id="unknown-keyword",
+        ),
+        pytest.param(
+            {"zzz": "1"},
+            None,
+            "zzz",
+            r"^zzz='1' is not a known key \(known keys: policy, matchstrategy, origin, methods, headers, expose_headers,",
+            id="unknown-key-without-suggestion",
+        ),
         pytest.param(
             {"policy": "free", "free_orign": "*"},
             "free",
@@ -167,7 +255,13 @@ def test_verbmatch_is_compiled():
             "^policy 'free': free_maxage='ten' is not a non-negative integer$",
             id="named-maxage",
         ),
-        pytest.param({"policy": "free"}, "free", "free_origin", "^policy 'free': free_origin is required$", id="listed-without-origin"),
+        pytest.param(
+            {"policy": "free"},
+            "free",
+            "free_origin",
+            "^policy 'free': free_origin is required$",
+            id="listed-without-origin",
+        ),
         pytest.param(
             {"policy": "free", "origin": "*", "free_origin": "*"},
             None,
@@ -177,7 +271,13 @@ def test_verbmatch_is_compiled():
         ),
         pytest.param({"policy": "a,a", "a_origin": "*"}, None, "policy", "lists 'a' twice", id="policy-twice"),
         pytest.param({"policy": 7}, None, "policy", "is not a string or a list of strings", id="policy-type"),
-        pytest.param({"policy": "deny", "deny_origin": "*"}, None, "deny_origin", "'deny' is a stop and takes no keys", id="deny-keys"),
+        pytest.param(
+            {"policy": "deny", "deny_origin": "*"},
+            None,
+            "deny_origin",
+            "'deny' is a stop and takes no keys",
+            id="deny-keys",
+        ),
         pytest.param(
             {"origin": "*", "matchstrategy": "bestmatch"},
             None,
@@ -203,6 +303,16 @@ def test_every_problem_is_reported_at_once():
         "  policy 'b': b_origin is required"
     )
     assert [problem.key for problem in raised.value.problems] == ["a_maxage", "b_credentials", "b_origin"]
+
+
+def test_the_readme_error_example_reads_as_documented():
+    with pytest.raises(ConfigurationError) as raised:
+        compiled(policy="free", free_orign="*")
+    assert str(raised.value) == (
+        "2 problems in the CORS settings:\n"
+        "  policy 'free': free_orign='*' is not a known key; did you mean 'free_origin'?\n"
+        "  policy 'free': free_origin is required"
+    )
 
 
 def test_a_configuration_error_is_a_value_error_with_the_bad_value():
@@ -260,7 +370,9 @@ def test_safe_settings_log_nothing(caplog):
 
 def test_paste_global_conf_is_not_read():
     app = make_middleware(
-        EchoApp(), {"here": "/srv", "__file__": "/srv/app.ini", "origin": "*", "maxage": "x"}, origin="https://a.example"
+        EchoApp(),
+        {"here": "/srv", "__file__": "/srv/app.ini", "origin": "*", "maxage": "x"},
+        origin="https://a.example",
     )
     (policy,) = app.config.policies
     assert (policy.origins.entries, policy.max_age) == (("https://a.example",), None)

@@ -178,6 +178,9 @@ def test_exact_origins_match_themselves_only():
         pytest.param("https://api.*.example.com", ["can cross a dot boundary"], id="inner-label"),
         pytest.param("*.example.com", ["has no scheme"], id="no-scheme"),
         pytest.param("*example.com", ["has no scheme", "can cross a dot boundary"], id="no-scheme-glued"),
+        pytest.param("https://example.com", [], id="exact-origin"),
+        pytest.param("copy", [], id="copy"),
+        pytest.param("https://*/path", [], id="not-a-pattern"),
     ],
 )
 def test_risky_patterns_are_explained(entry, warnings):
@@ -209,6 +212,10 @@ def test_an_exact_origin_matches_itself_and_no_other_origin(configured, other):
 @settings(max_examples=300, deadline=None)
 @given(_origin, st.text(max_size=60))
 def test_matching_never_raises_and_never_admits_malformed_origins(configured, header):
-    for matcher in (compile_origins([configured]), compile_origins(["copy"]), compile_origins(["https://*.x.example"])):
+    for matcher in (
+        compile_origins([configured]),
+        compile_origins(["copy"]),
+        compile_origins(["https://*.x.example"]),
+    ):
         if matcher.allows(header):
             assert is_serialized_origin(header) or header == parse_origin_entry(configured)

@@ -85,5 +85,7 @@ def test_a_bad_ini_setting_fails_at_load_time_naming_the_key(tmp_path):
         "[app:main]\nuse = call:support:echo_app_factory\nfilter-with = cors\n"
         "[filter:cors]\nuse = egg:wsgicors#middleware\npolicy = free\nfree_origin = *\nfree_maxage = 3 minutes\n"
     )
-    with pytest.raises(ConfigurationError, match="^policy 'free': free_maxage='3 minutes' is not a non-negative integer$"):
+    with pytest.raises(
+        ConfigurationError, match=r"^policy 'free': free_maxage='3 minutes' is not a non-negative integer$"
+    ):
         loadapp(f"config:{ini}")

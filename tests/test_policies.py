@@ -58,7 +58,14 @@ def test_verbmatch_treats_star_methods_as_allowing_every_method(make_app):
 
 
 def test_verbmatch_with_a_star_origin_and_a_method_list_still_varies(make_app):
-    app = make_app(policy="a, b", a_origin="*", a_methods="GET", b_origin=PARTNER, b_methods="PUT", matchstrategy="verbmatch")
+    app = make_app(
+        policy="a, b",
+        a_origin="*",
+        a_methods="GET",
+        b_origin=PARTNER,
+        b_methods="PUT",
+        matchstrategy="verbmatch",
+    )
     response = app.actual(PARTNER, "PUT")
     assert cors_headers(response) == {"Access-Control-Allow-Origin": PARTNER}
     assert response.headers["Vary"] == "Origin"

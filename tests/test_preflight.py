@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from support import cors_headers
 
 SITE = "https://site.example"

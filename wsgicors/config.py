@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
 from .headers import unique_names
-from .origins import ANY, COPY, compile_origins, is_wildcard, pattern_warnings, OriginMatcher
+from .origins import ANY, COPY, OriginMatcher, compile_origins, pattern_warnings
 from .policy import TOKEN, Policy
 
 log = logging.getLogger("wsgicors")
@@ -70,15 +70,10 @@ class Config:
 
 
 def _items(value: object, separator: Optional[str]) -> list[str]:
-    if isinstance(value, str):
-        parts: Iterable[object] = value.split(separator)
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        parts = value
-    else:
+    parts = value.split(separator) if isinstance(value, str) else value
+    if not isinstance(parts, (list, tuple, set, frozenset)) or not all(isinstance(p, str) for p in parts):
         raise ValueError("is not a string or a list of strings")
-    if not all(isinstance(part, str) for part in parts):
-        raise ValueError("is not a string or a list of strings")
-    return [part.strip() for part in parts if part.strip()]  # type: ignore[union-attr]
+    return [part.strip() for part in parts if part.strip()]
 
 
 def _tokens(value: object, what: str) -> list[str]:
@@ -103,9 +98,7 @@ def parse_methods(value: object) -> Optional[tuple[str, ...]]:
         return None
     forbidden = [method for method in methods if method.upper() in _FORBIDDEN_METHODS]
     if forbidden:
-        raise ValueError(
-            f"has the forbidden method {forbidden[0]!r}: browsers never send CONNECT, TRACE or TRACK"
-        )
+        raise ValueError(f"has the forbidden method {forbidden[0]!r}: browsers never send CONNECT, TRACE or TRACK")
     normalized = (m.upper() if m.upper() in _NORMALIZED_METHODS else m for m in methods)
     return tuple(dict.fromkeys(normalized))
 
@@ -196,7 +189,11 @@ def _is_unset(value: object) -> bool:
 
 
 def _convert(
-    problems: list[Problem], policy: Optional[str], key: str, value: object, converter: Callable[[object], Any]
+    problems: list[Problem],
+    policy: Optional[str],
+    key: str,
+    value: object,
+    converter: Callable[[object], Any],
 ) -> Any:
     try:
         return converter(value)
@@ -262,7 +259,9 @@ def _compile_policy(
     for option, (key, value) in options.items():
         converter = _POLICY_KEYS.get(option)
         if converter is None:
-            known = [f"{prefix}{known}" for known in _POLICY_KEYS] + (["policy", "matchstrategy"] if name is None else [])
+            known = [f"{prefix}{known}" for known in _POLICY_KEYS] + (
+                ["policy", "matchstrategy"] if name is None else []
+            )
             problems.append(Problem(name, key, value, _unknown_key_reason(key, known)))
             continue
         if not _is_unset(value):
@@ -289,11 +288,12 @@ def _warn_about_risks(policy: Policy, prefix: str) -> None:
     entries = policy.origins.entries
     if policy.credentials and entries[0] in (ANY, COPY):
         log.warning(
-            "%s%sorigin=%r with %scredentials=true lets every site make credentialed "
-            "requests and read the answers",
-            where, prefix, entries[0], prefix,
+            "%s%sorigin=%r with %scredentials=true lets every site make credentialed requests and read the answers",
+            where,
+            prefix,
+            entries[0],
+            prefix,
         )
     for entry in entries:
-        if is_wildcard(entry):
-            for warning in pattern_warnings(entry):
-                log.warning("%s%sorigin: %s", where, prefix, warning)
+        for warning in pattern_warnings(entry):
+            log.warning("%s%sorigin: %s", where, prefix, warning)

@@ -9,9 +9,7 @@ from .policy import Headers
 HeaderList = List[Tuple[str, str]]
 
 
-def add_cors_headers(
-    headers: HeaderList, cors: Headers, vary_origin: bool, expose_names: bool
-) -> HeaderList:
+def add_cors_headers(headers: HeaderList, cors: Headers, vary_origin: bool, expose_names: bool) -> HeaderList:
     """A new list: the app's ``headers``, plus ``cors`` unless the app set
     ``Access-Control-Allow-Origin`` itself, with ``Origin`` merged into ``Vary``.
 

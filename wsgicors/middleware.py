@@ -33,18 +33,14 @@ class CORS:
     :raises wsgicors.ConfigurationError: for invalid settings.
     """
 
-    def __init__(
-        self, application: WSGIApplication, cfg: Optional[Mapping[str, Any]] = None, **kw: Any
-    ) -> None:
+    def __init__(self, application: WSGIApplication, cfg: Optional[Mapping[str, Any]] = None, **kw: Any) -> None:
         self.application = application
         self.config = compile_settings({**(cfg or {}), **kw})
         policies = self.config.policies
         # With no policy, or one answering `*` to every request, the headers added to
         # the app's responses never depend on the request: no Vary, nothing to decide.
         first = policies[0] if policies else None
-        everyone = first is not None and first.public and (
-            not self.config.verbmatch or first.methods is None
-        )
+        everyone = first is not None and first.public and (not self.config.verbmatch or first.methods is None)
         self._constant_headers: Optional[Headers] = (
             () if first is None else first.actual_headers("*") if everyone else None
         )
@@ -85,15 +81,11 @@ class CORS:
         return [*_PREFLIGHT_HEADERS, *cors]
 
 
-def _adding(
-    start_response: StartResponse, cors: Headers, vary_origin: bool, expose_names: bool
-) -> StartResponse:
-    def cors_start_response(
-        status: str, headers: HeaderList, exc_info: OptExcInfo | None = None
-    ) -> Any:
+def _adding(start_response: StartResponse, cors: Headers, vary_origin: bool, expose_names: bool) -> StartResponse:
+    def cors_start_response(status: str, headers: HeaderList, exc_info: OptExcInfo | None = None) -> Any:
         return start_response(status, add_cors_headers(headers, cors, vary_origin, expose_names), exc_info)
 
-    return cors_start_response  # type: ignore[return-value]
+    return cors_start_response
 
 
 def make_middleware(app: WSGIApplication, global_conf: Mapping[str, Any], **settings: Any) -> CORS:

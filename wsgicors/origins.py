@@ -12,9 +12,7 @@ _SCHEME = r"[a-z][a-z0-9+.\-]*"
 _DOMAIN = r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*\.?"
 _IPV6 = r"\[[0-9a-f:.]+\]"
 _PORT = r"6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}"
-_SERIALIZED_ORIGIN = re.compile(
-    rf"{_SCHEME}://(?:{_DOMAIN}|{_IPV6})(?::(?:{_PORT}))?", re.ASCII
-)
+_SERIALIZED_ORIGIN = re.compile(rf"{_SCHEME}://(?:{_DOMAIN}|{_IPV6})(?::(?:{_PORT}))?", re.ASCII)
 
 # An origin pattern: the same shape, where "*" and "?" may stand anywhere (fnmatch's two
 # wildcards; "[" stays literal so that IPv6 hosts can be written).
@@ -113,8 +111,7 @@ def parse_origin_entry(entry: str) -> str:
     scheme, separator, rest = lowered.rpartition("://")
     if "/" in rest or "#" in rest:
         raise InvalidOrigin(
-            f"{entry!r} has a path, query or fragment; an origin is scheme://host[:port], "
-            "with no trailing slash"
+            f"{entry!r} has a path, query or fragment; an origin is scheme://host[:port], with no trailing slash"
         )
     if is_wildcard(lowered):
         match = _ORIGIN_PATTERN.fullmatch(lowered)
@@ -130,9 +127,9 @@ def parse_origin_entry(entry: str) -> str:
 
 
 def pattern_warnings(entry: str) -> list[str]:
-    """Why a valid wildcard entry may allow more origins than its author meant."""
+    """Why an entry, if it is a pattern, may allow more origins than its author meant."""
     match = _ORIGIN_PATTERN.fullmatch(entry)
-    if match is None:
+    if match is None or not is_wildcard(entry):
         return []
     warnings = []
     if match["scheme"] is None:
@@ -149,6 +146,4 @@ def pattern_warnings(entry: str) -> list[str]:
 
 
 def _translate(entry: str) -> str:
-    return "".join(
-        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in entry
-    )
+    return "".join(".*" if char == "*" else "." if char == "?" else re.escape(char) for char in entry)

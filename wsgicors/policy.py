@@ -92,9 +92,7 @@ class Policy:
         """CORS headers for the app's response to an allowed ``origin``."""
         return (self.allow_origin(origin), *self._actual_headers)
 
-    def preflight_headers(
-        self, origin: str, method: str, request_headers: Optional[str]
-    ) -> Union[Headers, str]:
+    def preflight_headers(self, origin: str, method: str, request_headers: Optional[str]) -> Union[Headers, str]:
         """CORS headers answering an allowed origin's preflight, or why it is refused.
 
         :param method: the ``Access-Control-Request-Method`` value.
@@ -112,7 +110,7 @@ class Policy:
         if _HEADER_NAME_LIST.fullmatch(request_headers) is None:
             return f"Access-Control-Request-Headers {request_headers!r} is not a list of header names"
         if self._header_set is None:
-            return headers + (("Access-Control-Allow-Headers", request_headers.strip(" \t")),)
+            return (*headers, ("Access-Control-Allow-Headers", request_headers.strip(" \t")))
         refused = [
             name
             for name in (part.strip(" \t").lower() for part in request_headers.split(","))
@@ -123,9 +121,7 @@ class Policy:
         return headers
 
 
-def select_policy(
-    policies: Sequence[Policy], verbmatch: bool, origin: str, method: str
-) -> Optional[Policy]:
+def select_policy(policies: Sequence[Policy], verbmatch: bool, origin: str, method: str) -> Optional[Policy]:
     """The first policy that allows ``origin`` (and, under ``verbmatch``, ``method``)."""
     for policy in policies:
         if policy.allows_origin(origin) and (not verbmatch or policy.allows_method(method)):
