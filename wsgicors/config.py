@@ -148,7 +148,7 @@ _POLICY_KEYS: dict[str, Callable[[object], Any]] = {
     "credentials": parse_bool,
     "maxage": parse_max_age,
 }
-_DEFAULTS: dict[str, object] = {
+_DEFAULTS: dict[str, Any] = {
     "methods": _DEFAULT_METHODS,
     "headers": (),
     "expose_headers": (),
@@ -254,14 +254,12 @@ def _compile_policy(
     problems: list[Problem], name: Optional[str], options: Mapping[str, tuple[str, object]]
 ) -> Optional[Policy]:
     prefix = "" if name is None else f"{name}_"
-    values = dict(_DEFAULTS)
+    values: dict[str, Any] = dict(_DEFAULTS)
     before = len(problems)
     for option, (key, value) in options.items():
         converter = _POLICY_KEYS.get(option)
         if converter is None:
-            known = [f"{prefix}{known}" for known in _POLICY_KEYS] + (
-                ["policy", "matchstrategy"] if name is None else []
-            )
+            known = [f"{prefix}{known}" for known in _POLICY_KEYS]
             problems.append(Problem(name, key, value, _unknown_key_reason(key, known)))
             continue
         if not _is_unset(value):
@@ -272,12 +270,12 @@ def _compile_policy(
         return None
     policy = Policy(
         name=name,
-        origins=values["origin"],  # type: ignore[arg-type]
-        methods=values["methods"],  # type: ignore[arg-type]
-        headers=values["headers"],  # type: ignore[arg-type]
-        expose_headers=values["expose_headers"],  # type: ignore[arg-type]
-        credentials=values["credentials"],  # type: ignore[arg-type]
-        max_age=values["maxage"],  # type: ignore[arg-type]
+        origins=values["origin"],
+        methods=values["methods"],
+        headers=values["headers"],
+        expose_headers=values["expose_headers"],
+        credentials=values["credentials"],
+        max_age=values["maxage"],
     )
     _warn_about_risks(policy, prefix)
     return policy

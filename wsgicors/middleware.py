@@ -36,14 +36,15 @@ class CORS:
     def __init__(self, application: WSGIApplication, cfg: Optional[Mapping[str, Any]] = None, **kw: Any) -> None:
         self.application = application
         self.config = compile_settings({**(cfg or {}), **kw})
-        policies = self.config.policies
-        # With no policy, or one answering `*` to every request, the headers added to
-        # the app's responses never depend on the request: no Vary, nothing to decide.
-        first = policies[0] if policies else None
-        everyone = first is not None and first.public and (not self.config.verbmatch or first.methods is None)
-        self._constant_headers: Optional[Headers] = (
-            () if first is None else first.actual_headers("*") if everyone else None
-        )
+        # With no policy, or a first one answering `*` to every request, the headers added
+        # to the app's responses never depend on the request: no Vary, nothing to decide.
+        self._constant_headers: Optional[Headers] = None
+        if not self.config.policies:
+            self._constant_headers = ()
+        else:
+            first = self.config.policies[0]
+            if first.public and (not self.config.verbmatch or first.methods is None):
+                self._constant_headers = first.actual_headers("*")
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         origin = environ.get("HTTP_ORIGIN")

@@ -84,13 +84,13 @@ class Policy:
         """Whether ``method`` (case-sensitive, as Fetch compares it) is allowed."""
         return self._method_set is None or method in self._method_set
 
-    def allow_origin(self, origin: str) -> Header:
+    def _allow_origin(self, origin: str) -> Header:
         """The ``Access-Control-Allow-Origin`` header for an allowed ``origin``."""
         return ("Access-Control-Allow-Origin", "*" if self.public else origin)
 
     def actual_headers(self, origin: str) -> Headers:
         """CORS headers for the app's response to an allowed ``origin``."""
-        return (self.allow_origin(origin), *self._actual_headers)
+        return (self._allow_origin(origin), *self._actual_headers)
 
     def preflight_headers(self, origin: str, method: str, request_headers: Optional[str]) -> Union[Headers, str]:
         """CORS headers answering an allowed origin's preflight, or why it is refused.
@@ -102,7 +102,7 @@ class Policy:
             return f"Access-Control-Request-Method {method!r} is not a method"
         if not self.allows_method(method):
             return f"method {method!r} is not allowed"
-        headers: Headers = (self.allow_origin(origin), *self._preflight_headers)
+        headers: Headers = (self._allow_origin(origin), *self._preflight_headers)
         if self.methods is None:
             headers += (("Access-Control-Allow-Methods", method),)
         if request_headers is None or not request_headers.strip(" \t"):
