@@ -17,7 +17,7 @@ def test_a_compiled_policy_reads_back_as_configured():
     assert repr(config) == (
         "Config(policies=(Policy(name=None, origins=OriginMatcher(entries=('https://a.example', "
         "'https://*.b.example')), methods=('GET', 'patch'), headers=(), expose_headers=(), "
-        "credentials=False, max_age=60),), verbmatch=False)"
+        "credentials=False, max_age=60, private_network=False),), verbmatch=False, debug_header=False)"
     )
 
 
@@ -112,7 +112,7 @@ def test_named_policies_are_compiled_in_listed_order(settings):
 def test_policies_after_deny_are_dropped_with_a_warning(caplog):
     config = compiled(policy="a, deny, b", a_origin="*", b_origin="*")
     assert [policy.name for policy in config.policies] == ["a"]
-    assert "['b'] come after 'deny' and are never used" in caplog.text
+    assert "policy='a, deny, b' lists ['b'] after 'deny', where they are never used" in caplog.text
 
 
 def test_a_policy_name_that_prefixes_another_takes_only_its_own_keys():
@@ -238,7 +238,7 @@ def test_verbmatch_is_compiled():
             {"zzz": "1"},
             None,
             "zzz",
-            r"^zzz='1' is not a known key \(known keys: policy, matchstrategy, origin, methods, headers, expose_headers,",
+            r"^zzz='1' is not a known key \(known keys: policy, matchstrategy, debug_header, origin, methods, headers,",
             id="unknown-key-without-suggestion",
         ),
         pytest.param(

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
 from .headers import unique_names
 from .origins import ANY, COPY, OriginMatcher, compile_origins, pattern_warnings
 from .policy import TOKEN, Policy
-
-log = logging.getLogger("wsgicors")
 
 DENY = "deny"
 STRATEGIES = ("firstmatch", "verbmatch")
@@ -63,10 +60,14 @@ class Config:
 
     :param policies: the listed policies up to ``deny``.
     :param verbmatch: select by origin and method (``verbmatch``), not origin alone.
+    :param debug_header: add ``X-CORS-Decision`` to responses (a development aid).
+    :param warnings: valid but risky choices, each as a :class:`Problem`.
     """
 
     policies: tuple[Policy, ...]
-    verbmatch: bool
+    verbmatch: bool = False
+    debug_header: bool = False
+    warnings: tuple[Problem, ...] = field(default=(), repr=False)
 
 
 def _items(value: object, separator: Optional[str]) -> list[str]:
@@ -147,6 +148,7 @@ _POLICY_KEYS: dict[str, Callable[[object], Any]] = {
     "expose_headers": parse_expose_headers,
     "credentials": parse_bool,
     "maxage": parse_max_age,
+    "private_network": parse_bool,
 }
 _DEFAULTS: dict[str, Any] = {
     "methods": _DEFAULT_METHODS,
@@ -154,11 +156,13 @@ _DEFAULTS: dict[str, Any] = {
     "expose_headers": (),
     "credentials": False,
     "maxage": None,
+    "private_network": False,
 }
+_GLOBAL_KEYS = ("policy", "matchstrategy", "debug_header")
 
 
 def compile_settings(settings: Mapping[str, object]) -> Config:
-    """Validate and compile raw settings; log a warning for each risky choice.
+    """Validate and compile raw settings.
 
     Without ``policy``, the policy keys form one unnamed policy; with it, each listed
     policy takes the keys prefixed with its name and ``_``. Nothing configured denies all.
@@ -167,20 +171,32 @@ def compile_settings(settings: Mapping[str, object]) -> Config:
     """
     settings = dict(settings)
     problems: list[Problem] = []
-    strategy = settings.pop("matchstrategy", None)
-    verbmatch = not _is_unset(strategy) and _convert(problems, None, "matchstrategy", strategy, parse_strategy)
+    warnings: list[Problem] = []
+    verbmatch = _pop_global(problems, settings, "matchstrategy", parse_strategy)
+    debug_header = _pop_global(problems, settings, "debug_header", parse_bool)
     if "policy" in settings or not settings.keys() & _POLICY_KEYS.keys():
-        known = ["policy", "matchstrategy"] + ([] if "policy" in settings else list(_POLICY_KEYS))
-        names = _policy_names(problems, settings.pop("policy", None))
+        known = list(_GLOBAL_KEYS) + ([] if "policy" in settings else list(_POLICY_KEYS))
+        names = _policy_names(problems, warnings, settings.pop("policy", None))
         known += [f"{name}_{key}" for name in names for key in _POLICY_KEYS]
-        grouped = _group_by_policy(problems, names, settings, known)
+        grouped = _group_by_policy(problems, warnings, names, settings, known)
     else:
         grouped = {None: {key: (key, value) for key, value in settings.items()}}
-    policies = [_compile_policy(problems, name, options) for name, options in grouped.items()]
+    policies = [_compile_policy(problems, warnings, name, options) for name, options in grouped.items()]
     if problems:
         raise ConfigurationError(problems)
-    listed = [policy for policy in policies if policy is not None]
-    return Config(policies=tuple(listed), verbmatch=bool(verbmatch))
+    return Config(
+        policies=tuple(policy for policy in policies if policy is not None),
+        verbmatch=verbmatch,
+        debug_header=debug_header,
+        warnings=tuple(warnings),
+    )
+
+
+def _pop_global(
+    problems: list[Problem], settings: dict[str, object], key: str, converter: Callable[[object], bool]
+) -> bool:
+    value = settings.pop(key, None)
+    return not _is_unset(value) and bool(_convert(problems, None, key, value, converter))
 
 
 def _is_unset(value: object) -> bool:
@@ -202,12 +218,15 @@ def _convert(
         return None
 
 
-def _policy_names(problems: list[Problem], value: object) -> list[str]:
+def _policy_names(problems: list[Problem], warnings: list[Problem], value: object) -> list[str]:
     try:
         names = [] if value is None else _items(value, ",")
     except ValueError as error:
         problems.append(Problem(None, "policy", value, str(error)))
         return []
+    invalid = [name for name in names if TOKEN.fullmatch(name) is None]
+    if invalid:
+        problems.append(Problem(None, "policy", value, f"has a policy name {invalid[0]!r} that is not a token"))
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         problems.append(Problem(None, "policy", value, f"lists {twice[0]!r} twice"))
@@ -216,13 +235,19 @@ def _policy_names(problems: list[Problem], value: object) -> list[str]:
     if DENY in names:
         unreachable = names[names.index(DENY) + 1 :]
         if unreachable:
-            log.warning("policy=%r: %s come after 'deny' and are never used", value, unreachable)
+            warnings.append(
+                Problem(None, "policy", value, f"lists {unreachable} after 'deny', where they are never used")
+            )
         names = names[: names.index(DENY)]
     return names
 
 
 def _group_by_policy(
-    problems: list[Problem], names: list[str], settings: Mapping[str, object], known_keys: list[str]
+    problems: list[Problem],
+    warnings: list[Problem],
+    names: list[str],
+    settings: Mapping[str, object],
+    known_keys: list[str],
 ) -> dict[Optional[str], dict[str, tuple[str, object]]]:
     grouped: dict[Optional[str], dict[str, tuple[str, object]]] = {name: {} for name in names}
     longest_first = sorted(names, key=len, reverse=True)
@@ -237,7 +262,7 @@ def _group_by_policy(
             if policy == DENY:
                 problems.append(Problem(None, key, value, "is not allowed: 'deny' is a stop and takes no keys"))
             else:
-                log.warning("%s=%r is ignored: policy %r is not listed in 'policy'", key, value, policy)
+                warnings.append(Problem(None, key, value, f"is ignored: policy {policy!r} is not listed in 'policy'"))
             continue
         problems.append(Problem(None, key, value, _unknown_key_reason(key, known_keys)))
     return grouped
@@ -251,7 +276,7 @@ def _unknown_key_reason(key: str, known_keys: list[str]) -> str:
 
 
 def _compile_policy(
-    problems: list[Problem], name: Optional[str], options: Mapping[str, tuple[str, object]]
+    problems: list[Problem], warnings: list[Problem], name: Optional[str], options: Mapping[str, tuple[str, object]]
 ) -> Optional[Policy]:
     prefix = "" if name is None else f"{name}_"
     values: dict[str, Any] = dict(_DEFAULTS)
@@ -276,22 +301,17 @@ def _compile_policy(
         expose_headers=values["expose_headers"],
         credentials=values["credentials"],
         max_age=values["maxage"],
+        private_network=values["private_network"],
     )
-    _warn_about_risks(policy, prefix)
+    warnings.extend(_risks(policy, prefix))
     return policy
 
 
-def _warn_about_risks(policy: Policy, prefix: str) -> None:
-    where = "" if policy.name is None else f"policy {policy.name!r}: "
+def _risks(policy: Policy, prefix: str) -> list[Problem]:
     entries = policy.origins.entries
+    key = f"{prefix}origin"
+    risks = [Problem(policy.name, key, entry, warning) for entry in entries for warning in pattern_warnings(entry)]
     if policy.credentials and entries[0] in (ANY, COPY):
-        log.warning(
-            "%s%sorigin=%r with %scredentials=true lets every site make credentialed requests and read the answers",
-            where,
-            prefix,
-            entries[0],
-            prefix,
-        )
-    for entry in entries:
-        for warning in pattern_warnings(entry):
-            log.warning("%s%sorigin: %s", where, prefix, warning)
+        reason = f"with {prefix}credentials=true lets every site make credentialed requests and read the answers"
+        risks.insert(0, Problem(policy.name, key, entries[0], reason))
+    return risks

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from .config import compile_settings
 from .headers import HeaderList, add_cors_headers
-from .policy import Headers, select_policy
+from .policy import (
+    NO_POLICY,
+    NOT_CORS,
+    ORIGIN_AND_METHOD_NOT_ALLOWED,
+    ORIGIN_NOT_ALLOWED,
+    Decision,
+    Headers,
+    Refusal,
+    select_policy,
+)
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -15,12 +24,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("wsgicors")
 
-# A preflight response's CORS headers depend on these request headers.
-_PREFLIGHT_HEADERS = (
-    ("Content-Type", "text/plain"),
-    ("Content-Length", "0"),
-    ("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
-)
+#: The environ key under which each request's :class:`~wsgicors.policy.Decision` is left.
+DECISION_KEY = "wsgicors.decision"
+DEBUG_HEADER = "X-CORS-Decision"
+# A preflight answer depends on these request headers.
+_PREFLIGHT_VARY = ("Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers")
+_PRIVATE_NETWORK_VARY = "Access-Control-Request-Private-Network"
+_NOT_CORS = Decision(False, None, NOT_CORS)
 
 
 class CORS:
@@ -35,16 +45,26 @@ class CORS:
 
     def __init__(self, application: WSGIApplication, cfg: Optional[Mapping[str, Any]] = None, **kw: Any) -> None:
         self.application = application
-        self.config = compile_settings({**(cfg or {}), **kw})
-        # With no policy, or a first one answering `*` to every request, the headers added
-        # to the app's responses never depend on the request: no Vary, nothing to decide.
-        self._constant_headers: Optional[Headers] = None
-        if not self.config.policies:
-            self._constant_headers = ()
-        else:
-            first = self.config.policies[0]
-            if first.public and (not self.config.verbmatch or first.methods is None):
-                self._constant_headers = first.actual_headers("*")
+        self.config = config = compile_settings({**(cfg or {}), **kw})
+        for warning in config.warnings:
+            log.warning("%s", warning)
+        self._refused = Decision(False, None, ORIGIN_AND_METHOD_NOT_ALLOWED if config.verbmatch else ORIGIN_NOT_ALLOWED)
+        if not config.policies:
+            self._refused = Decision(False, None, NO_POLICY)
+        vary: tuple[str, ...] = _PREFLIGHT_VARY
+        if any(policy.private_network for policy in config.policies):
+            vary += (_PRIVATE_NETWORK_VARY,)
+        self._preflight_headers = (("Content-Type", "text/plain"), ("Content-Length", "0"), ("Vary", ", ".join(vary)))
+        # Nothing configured, or a first policy answering `*` to everyone: the headers added
+        # to the app's responses never depend on the request, so no Vary, nothing to decide.
+        self._constant: Optional[tuple[Headers, Decision]] = None
+        first = config.policies[0] if config.policies else None
+        if first is None:
+            self._constant = ((), self._refused)
+        elif first.public and (not config.verbmatch or first.methods is None):
+            self._constant = (first.actual_headers("*"), first.decision)
+        if config.debug_header:
+            self._constant = None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         origin = environ.get("HTTP_ORIGIN")
@@ -54,32 +74,47 @@ class CORS:
             if requested_method is not None:
                 start_response("200 OK", self._preflight(environ, origin, requested_method))
                 return []
-        constant = self._constant_headers
-        if constant is not None:
-            if not constant:
+        if self._constant is not None:
+            cors, environ[DECISION_KEY] = self._constant
+            if not cors:
                 return self.application(environ, start_response)
-            return self.application(environ, _adding(start_response, constant, False, False))
-        cors: Headers = ()
-        policy = None
-        if origin is not None:
+            return self.application(environ, _adding(start_response, cors, False, False))
+        if origin is None:
+            cors, decision = (), _NOT_CORS
+        else:
             policy = select_policy(self.config.policies, self.config.verbmatch, origin, method)
             if policy is None:
                 log.debug("CORS request refused: no policy allows origin %r with method %r", origin, method)
+                cors, decision = (), self._refused
             else:
-                cors = policy.actual_headers(origin)
-        expose_names = policy is not None and policy.exposes_response_header_names
+                cors, decision = policy.actual_headers(origin), policy.decision
+            if self.config.debug_header:
+                cors += ((DEBUG_HEADER, decision.header_value),)
+        environ[DECISION_KEY] = decision
+        expose_names = decision.policy is not None and decision.policy.exposes_response_header_names
         return self.application(environ, _adding(start_response, cors, True, expose_names))
 
     def _preflight(self, environ: WSGIEnvironment, origin: str, method: str) -> HeaderList:
         policy = select_policy(self.config.policies, self.config.verbmatch, origin, method)
         if policy is None:
             log.debug("CORS preflight refused: no policy allows origin %r with method %r", origin, method)
-            return list(_PREFLIGHT_HEADERS)
-        cors = policy.preflight_headers(origin, method, environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"))
-        if isinstance(cors, str):
-            log.debug("CORS preflight from origin %r refused: %s", origin, cors)
-            return list(_PREFLIGHT_HEADERS)
-        return [*_PREFLIGHT_HEADERS, *cors]
+            return self._answer(environ, (), self._refused)
+        cors = policy.preflight_headers(
+            origin,
+            method,
+            environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+            environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
+        )
+        if isinstance(cors, Refusal):
+            log.debug("CORS preflight from origin %r refused: %s", origin, cors.detail)
+            return self._answer(environ, (), Decision(False, policy, cors.reason))
+        return self._answer(environ, cors, policy.decision)
+
+    def _answer(self, environ: WSGIEnvironment, cors: Headers, decision: Decision) -> HeaderList:
+        environ[DECISION_KEY] = decision
+        if self.config.debug_header:
+            cors += ((DEBUG_HEADER, decision.header_value),)
+        return [*self._preflight_headers, *cors]
 
 
 def _adding(start_response: StartResponse, cors: Headers, vary_origin: bool, expose_names: bool) -> StartResponse:

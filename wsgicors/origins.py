@@ -133,14 +133,14 @@ def pattern_warnings(entry: str) -> list[str]:
         return []
     warnings = []
     if match["scheme"] is None:
-        warnings.append(f"{entry!r} has no scheme, so it matches http:// origins as well as https://")
+        warnings.append("has no scheme, so it matches http:// origins as well as https://")
     # Only a whole leading label ("*.example.com") keeps the registrable domain fixed.
     labels = match["host"].split(".")
     leading = 1 if labels[0] in ("*", "?") else 0
     if any("*" in label or "?" in label for label in labels[leading:]):
         warnings.append(
-            f"{entry!r} has a wildcard that can cross a dot boundary, so it also matches "
-            "unrelated domains; a leading '*.' label (https://*.example.com) means subdomains"
+            "has a wildcard that can cross a dot boundary, so it also matches unrelated domains; "
+            "a leading '*.' label (https://*.example.com) means subdomains"
         )
     return warnings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional, Sequence, Tuple, Union
+from typing import NamedTuple, Optional, Sequence, Tuple, Union
 
 from .origins import ANY, OriginMatcher
 
@@ -18,6 +18,42 @@ TOKEN = re.compile(_TOKEN)
 # Linear: the separators and the token characters are disjoint, so nothing backtracks.
 _HEADER_NAME_LIST = re.compile(rf"[ \t]*{_TOKEN}(?:[ \t]*,[ \t]*{_TOKEN})*[ \t]*")
 
+# Why a request got no CORS headers: fixed phrases, free of request values.
+ORIGIN_NOT_ALLOWED = "origin not allowed"
+ORIGIN_AND_METHOD_NOT_ALLOWED = "no policy allows this origin with this method"
+METHOD_NOT_ALLOWED = "method not allowed"
+HEADERS_NOT_ALLOWED = "request headers not allowed"
+PRIVATE_NETWORK_NOT_ALLOWED = "private network access not allowed"
+MALFORMED_METHOD = "malformed Access-Control-Request-Method"
+MALFORMED_HEADERS = "malformed Access-Control-Request-Headers"
+NOT_CORS = "not a CORS request (no Origin)"
+NO_POLICY = "no policy configured"
+
+
+class Decision(NamedTuple):
+    """What the middleware decided for a request, left in ``environ["wsgicors.decision"]``.
+
+    :param allowed: whether CORS headers were granted.
+    :param policy: the policy that answered, if any.
+    :param reason: a fixed phrase saying why (no request values in it).
+    """
+
+    allowed: bool
+    policy: Optional[Policy]
+    reason: str
+
+    @property
+    def header_value(self) -> str:
+        """The ``X-CORS-Decision`` value: ``allowed; policy 'free'``, ``refused; origin not allowed``."""
+        return f"{'allowed' if self.allowed else 'refused'}; {self.reason}"
+
+
+class Refusal(NamedTuple):
+    """A refused preflight: a fixed ``reason`` and a ``detail`` naming the request's values."""
+
+    reason: str
+    detail: str
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -30,6 +66,7 @@ class Policy:
     :param expose_headers: response headers exposed to scripts; ``("*",)`` for all.
     :param credentials: whether credentialed requests are allowed.
     :param max_age: seconds a browser may cache a preflight answer, or ``None``.
+    :param private_network: answer Private Network Access preflights.
     """
 
     name: Optional[str]
@@ -39,14 +76,17 @@ class Policy:
     expose_headers: tuple[str, ...]
     credentials: bool
     max_age: Optional[int]
+    private_network: bool = False
     #: ``Access-Control-Allow-Origin: *`` for every request, whatever its ``Origin``.
-    public: bool = field(init=False, repr=False)
+    public: bool = field(init=False, repr=False, compare=False)
     #: With credentials, ``*`` is taken literally by browsers: expose the app's header names.
-    exposes_response_header_names: bool = field(init=False, repr=False)
-    _method_set: Optional[frozenset[str]] = field(init=False, repr=False)
-    _header_set: Optional[frozenset[str]] = field(init=False, repr=False)
-    _actual_headers: Headers = field(init=False, repr=False)
-    _preflight_headers: Headers = field(init=False, repr=False)
+    exposes_response_header_names: bool = field(init=False, repr=False, compare=False)
+    _method_set: Optional[frozenset[str]] = field(init=False, repr=False, compare=False)
+    _header_set: Optional[frozenset[str]] = field(init=False, repr=False, compare=False)
+    _actual_headers: Headers = field(init=False, repr=False, compare=False)
+    _preflight_headers: Headers = field(init=False, repr=False, compare=False)
+    #: The decision for every request this policy allows.
+    decision: Decision = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         wildcard_expose = self.expose_headers == (ANY,)
@@ -75,6 +115,8 @@ class Policy:
         )
         _set(self, "_actual_headers", tuple(actual))
         _set(self, "_preflight_headers", tuple(preflight))
+        named = "allowed" if self.name is None else f"policy {self.name!r}"
+        _set(self, "decision", Decision(True, self, named))
 
     def allows_origin(self, origin: str) -> bool:
         """Whether this policy answers requests from ``origin``."""
@@ -92,23 +134,36 @@ class Policy:
         """CORS headers for the app's response to an allowed ``origin``."""
         return (self._allow_origin(origin), *self._actual_headers)
 
-    def preflight_headers(self, origin: str, method: str, request_headers: Optional[str]) -> Union[Headers, str]:
+    def preflight_headers(
+        self,
+        origin: str,
+        method: str,
+        request_headers: Optional[str],
+        private_network: bool = False,
+    ) -> Union[Headers, Refusal]:
         """CORS headers answering an allowed origin's preflight, or why it is refused.
 
         :param method: the ``Access-Control-Request-Method`` value.
         :param request_headers: the ``Access-Control-Request-Headers`` value, if sent.
+        :param private_network: ``Access-Control-Request-Private-Network: true`` was sent.
         """
         if TOKEN.fullmatch(method) is None:
-            return f"Access-Control-Request-Method {method!r} is not a method"
+            return Refusal(MALFORMED_METHOD, f"Access-Control-Request-Method {method!r} is not a method")
         if not self.allows_method(method):
-            return f"method {method!r} is not allowed"
+            return Refusal(METHOD_NOT_ALLOWED, f"method {method!r} is not allowed")
+        # https://wicg.github.io/private-network-access/#cors-preflight
+        if private_network and not self.private_network:
+            return Refusal(PRIVATE_NETWORK_NOT_ALLOWED, "private network access is not allowed")
         headers: Headers = (self._allow_origin(origin), *self._preflight_headers)
         if self.methods is None:
             headers += (("Access-Control-Allow-Methods", method),)
+        if private_network:
+            headers += (("Access-Control-Allow-Private-Network", "true"),)
         if request_headers is None or not request_headers.strip(" \t"):
             return headers
         if _HEADER_NAME_LIST.fullmatch(request_headers) is None:
-            return f"Access-Control-Request-Headers {request_headers!r} is not a list of header names"
+            detail = f"Access-Control-Request-Headers {request_headers!r} is not a list of header names"
+            return Refusal(MALFORMED_HEADERS, detail)
         if self._header_set is None:
             return (*headers, ("Access-Control-Allow-Headers", request_headers.strip(" \t")))
         refused = [
@@ -117,7 +172,7 @@ class Policy:
             if name not in self._header_set
         ]
         if refused:
-            return f"request headers {', '.join(refused)!r} are not allowed"
+            return Refusal(HEADERS_NOT_ALLOWED, f"request headers {', '.join(refused)!r} are not allowed")
         return headers
 
 

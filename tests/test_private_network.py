@@ -1,0 +1,57 @@
+"""Private Network Access preflights: answered only when a policy opts in."""
+
+from __future__ import annotations
+
+from support import cors_headers
+
+SITE = "https://site.example"
+
+
+def pna_preflight(app, origin=SITE):
+    headers = {
+        "Origin": origin,
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Private-Network": "true",
+    }
+    return app.options("/", headers=headers)
+
+
+def test_an_opted_in_policy_allows_private_network_access(make_app):
+    response = pna_preflight(make_app(origin=SITE, private_network="true"))
+    assert cors_headers(response) == {
+        "Access-Control-Allow-Origin": SITE,
+        "Access-Control-Allow-Methods": "GET, HEAD, POST",
+        "Access-Control-Allow-Private-Network": "true",
+    }
+
+
+def test_private_network_access_is_refused_by_default(make_app):
+    assert cors_headers(pna_preflight(make_app(origin=SITE))) == {}
+
+
+def test_a_refused_origin_gets_no_private_network_header(make_app):
+    response = pna_preflight(make_app(origin=SITE, private_network=True), origin="https://other.example")
+    assert cors_headers(response) == {}
+
+
+def test_an_ordinary_preflight_gets_no_private_network_header(make_app):
+    response = make_app(origin=SITE, private_network=True).preflight(SITE, "GET")
+    assert "Access-Control-Allow-Private-Network" not in response.headers
+
+
+def test_preflights_vary_on_the_private_network_request_header_when_enabled(make_app):
+    app = make_app(policy="a, b", a_origin="https://a.example", b_origin=SITE, b_private_network="yes")
+    assert app.preflight(SITE, "GET").headers["Vary"] == (
+        "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
+    )
+
+
+def test_preflights_do_not_vary_on_it_when_no_policy_enables_it(make_app):
+    assert make_app(origin=SITE).preflight(SITE, "GET").headers["Vary"] == (
+        "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+    )
+
+
+def test_private_network_is_never_sent_on_actual_responses(make_app):
+    response = make_app(origin=SITE, private_network=True).actual(SITE)
+    assert cors_headers(response) == {"Access-Control-Allow-Origin": SITE}
