@@ -224,7 +224,13 @@ def test_verbmatch_is_compiled():
             "is not a string or a list of strings",
             id="origin-item-type",
         ),
-        pytest.param({"origin": "https://example.com/"}, None, "origin", "has a path", id="origin-slash"),
+        pytest.param(
+            {"origin": "https://example.com/"},
+            None,
+            "origin",
+            "has an entry 'https://example.com/' with a path",
+            id="origin-slash",
+        ),
         pytest.param({"origin": []}, None, "origin", "origin=\\[\\] lists no origin", id="origin-empty-list"),
         pytest.param({"methods": "GET"}, None, "origin", "^origin is required$", id="origin-missing"),
         pytest.param(
@@ -271,6 +277,9 @@ def test_verbmatch_is_compiled():
         ),
         pytest.param({"policy": "a,a", "a_origin": "*"}, None, "policy", "lists 'a' twice", id="policy-twice"),
         pytest.param({"policy": 7}, None, "policy", "is not a string or a list of strings", id="policy-type"),
+        pytest.param(
+            {"policy": "a b"}, None, "policy", "has a policy name 'a b' that is not a token", id="policy-name"
+        ),
         pytest.param(
             {"policy": "deny", "deny_origin": "*"},
             None,

@@ -79,9 +79,9 @@ def test_origin_entries_are_normalized(entry, normalized):
 @pytest.mark.parametrize(
     ("entry", "reason"),
     [
-        pytest.param("https://example.com/", "has a path, query or fragment", id="trailing-slash"),
-        pytest.param("https://example.com/app", "has a path, query or fragment", id="path"),
-        pytest.param("https://example.com#top", "has a path, query or fragment", id="fragment"),
+        pytest.param("https://example.com/", "with a path, query or fragment", id="trailing-slash"),
+        pytest.param("https://example.com/app", "with a path, query or fragment", id="path"),
+        pytest.param("https://example.com#top", "with a path, query or fragment", id="fragment"),
         pytest.param("https://example.com?a=1", "is not an origin pattern", id="query"),
         pytest.param("example.com", "is not an origin such as", id="no-scheme"),
         pytest.param("https://exa mple.com", "is not an origin such as", id="space"),

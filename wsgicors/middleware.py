@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from .config import compile_settings
+from .explain import Explanation, explain
 from .headers import HeaderList, add_cors_headers
 from .policy import (
     NO_POLICY,
@@ -94,6 +95,26 @@ class CORS:
         expose_names = decision.policy is not None and decision.policy.exposes_response_header_names
         return self.application(environ, _adding(start_response, cors, True, expose_names))
 
+    def explain(
+        self,
+        origin: str,
+        method: str = "GET",
+        headers: Iterable[str] = (),
+        preflight: bool = False,
+        credentials: bool = False,
+    ) -> Explanation:
+        """What this middleware answers a browser's request, and whether the page may read it.
+
+        The application is not called: a stand-in answers ``200 OK``.
+
+        :param origin: the page's origin.
+        :param method: the request's method.
+        :param headers: the names of the request headers the script sets.
+        :param preflight: send a preflight even if the method and headers need none.
+        :param credentials: the page fetches with ``credentials: "include"``.
+        """
+        return explain(self, origin, method, headers, preflight, credentials)
+
     def _preflight(self, environ: WSGIEnvironment, origin: str, method: str) -> HeaderList:
         policy = select_policy(self.config.policies, self.config.verbmatch, origin, method)
         if policy is None:
@@ -107,7 +128,7 @@ class CORS:
         )
         if isinstance(cors, Refusal):
             log.debug("CORS preflight from origin %r refused: %s", origin, cors.detail)
-            return self._answer(environ, (), Decision(False, policy, cors.reason))
+            return self._answer(environ, (), Decision(False, policy, cors.reason, cors.detail))
         return self._answer(environ, cors, policy.decision)
 
     def _answer(self, environ: WSGIEnvironment, cors: Headers, decision: Decision) -> HeaderList:

@@ -105,24 +105,25 @@ def parse_origin_entry(entry: str) -> str:
         return lowered
     if not lowered.isascii():
         raise InvalidOrigin(
-            f"{entry!r} is not ASCII; browsers send the IDNA form of a host, "
+            f"has an entry {entry!r} that is not ASCII; browsers send the IDNA form of a host, "
             f"such as 'https://xn--bcher-kva.example' for 'https://bücher.example'"
         )
     scheme, separator, rest = lowered.rpartition("://")
     if "/" in rest or "#" in rest:
         raise InvalidOrigin(
-            f"{entry!r} has a path, query or fragment; an origin is scheme://host[:port], with no trailing slash"
+            f"has an entry {entry!r} with a path, query or fragment; "
+            "an origin is scheme://host[:port], with no trailing slash"
         )
     if is_wildcard(lowered):
         match = _ORIGIN_PATTERN.fullmatch(lowered)
         if match is None or (not separator and not lowered.startswith("*")):
-            raise InvalidOrigin(f"{entry!r} is not an origin pattern such as 'https://*.example.com'")
+            raise InvalidOrigin(f"has an entry {entry!r} that is not an origin pattern such as 'https://*.example.com'")
         return lowered
     default_port = _DEFAULT_PORTS.get(scheme)
     if default_port and lowered.endswith(default_port):
         lowered = lowered[: -len(default_port)]
     if not is_serialized_origin(lowered):
-        raise InvalidOrigin(f"{entry!r} is not an origin such as 'https://example.com:8443'")
+        raise InvalidOrigin(f"has an entry {entry!r} that is not an origin such as 'https://example.com:8443'")
     return lowered
 
 

@@ -36,11 +36,13 @@ class Decision(NamedTuple):
     :param allowed: whether CORS headers were granted.
     :param policy: the policy that answered, if any.
     :param reason: a fixed phrase saying why (no request values in it).
+    :param detail: for a refused preflight, the reason with the request's values (in ``repr``).
     """
 
     allowed: bool
     policy: Optional[Policy]
     reason: str
+    detail: str = ""
 
     @property
     def header_value(self) -> str:

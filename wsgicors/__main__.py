@@ -1,0 +1,5 @@
+"""``python -m wsgicors check|explain ...``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""What a browser does with CORS headers, after the Fetch Standard: a model for ``explain``."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Optional
+
+# https://fetch.spec.whatwg.org/#cors-safelisted-method
+SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
+# https://fetch.spec.whatwg.org/#cors-safelisted-request-header (by name; Content-Type
+# counts only with a form or text value, so it is treated as not safelisted here).
+SAFELISTED_REQUEST_HEADERS = frozenset({"accept", "accept-language", "content-language"})
+
+
+def needs_preflight(method: str, header_names: Iterable[str]) -> bool:
+    """Whether a browser sends a preflight before this request."""
+    return method not in SAFELISTED_METHODS or bool(unsafe_header_names(header_names))
+
+
+def unsafe_header_names(header_names: Iterable[str]) -> list[str]:
+    """The names a browser lists in ``Access-Control-Request-Headers``: lowercase, sorted."""
+    return sorted({name.lower() for name in header_names} - SAFELISTED_REQUEST_HEADERS)
+
+
+def cors_check(headers: Mapping[str, str], origin: str, credentials: bool) -> Optional[str]:
+    """Why a browser refuses a response to a script (None if it does not).
+
+    https://fetch.spec.whatwg.org/#cors-check; the wording follows Chromium's console.
+
+    :param headers: the response headers, by lowercase name.
+    """
+    allow_origin = headers.get("access-control-allow-origin")
+    if allow_origin is None:
+        return "No 'Access-Control-Allow-Origin' header is present on the requested resource."
+    if allow_origin == "*" and credentials:
+        return (
+            "The value of the 'Access-Control-Allow-Origin' header in the response must not be the "
+            "wildcard '*' when the request's credentials mode is 'include'."
+        )
+    if allow_origin not in ("*", origin):
+        return (
+            f"The 'Access-Control-Allow-Origin' header has a value '{allow_origin}' that is not equal "
+            "to the supplied origin."
+        )
+    allow_credentials = headers.get("access-control-allow-credentials", "")
+    if credentials and allow_credentials != "true":
+        return (
+            f"The value of the 'Access-Control-Allow-Credentials' header in the response is "
+            f"'{allow_credentials}' which must be 'true' when the request's credentials mode is 'include'."
+        )
+    return None
+
+
+def preflight_check(
+    status: int,
+    headers: Mapping[str, str],
+    origin: str,
+    method: str,
+    header_names: Iterable[str],
+    credentials: bool,
+) -> Optional[str]:
+    """Why a browser refuses a preflight answer (None if it does not).
+
+    https://fetch.spec.whatwg.org/#cors-preflight-fetch
+    """
+    refusal = cors_check(headers, origin, credentials)
+    if refusal is None and not 200 <= status <= 299:
+        refusal = "It does not have HTTP ok status."
+    if refusal is not None:
+        return f"Response to preflight request doesn't pass access control check: {refusal}"
+    methods = _list(headers.get("access-control-allow-methods", ""))
+    wildcard = "*" in methods and not credentials
+    if method not in methods and method not in SAFELISTED_METHODS and not wildcard:
+        return f"Method {method} is not allowed by Access-Control-Allow-Methods in preflight response."
+    allowed = {name.lower() for name in _list(headers.get("access-control-allow-headers", ""))}
+    for name in unsafe_header_names(header_names):
+        # A `*` never covers Authorization: https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name
+        covered = "*" in allowed and not credentials and name != "authorization"
+        if name not in allowed and not covered:
+            return f"Request header field {name} is not allowed by Access-Control-Allow-Headers in preflight response."
+    return None
+
+
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
