@@ -109,10 +109,16 @@ def test_named_policies_are_compiled_in_listed_order(settings):
     assert [policy.name for policy in compiled(**settings).policies] == ["free", "subdom"]
 
 
-def test_policies_after_deny_are_dropped_with_a_warning(caplog):
+def test_policies_after_deny_are_dropped_with_one_warning(caplog):
     config = compiled(policy="a, deny, b", a_origin="*", b_origin="*")
     assert [policy.name for policy in config.policies] == ["a"]
+    assert [warning.key for warning in config.warnings] == ["policy"]
     assert "policy='a, deny, b' lists ['b'] after 'deny', where they are never used" in caplog.text
+
+
+def test_policies_after_deny_are_still_checked():
+    with pytest.raises(ConfigurationError, match="^policy 'b': b_maxage='x' is not a non-negative integer$"):
+        compiled(policy="a, deny, b", a_origin="*", b_origin="*", b_maxage="x")
 
 
 def test_a_policy_name_that_prefixes_another_takes_only_its_own_keys():

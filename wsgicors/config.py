@@ -176,16 +176,17 @@ def compile_settings(settings: Mapping[str, object]) -> Config:
     debug_header = _pop_global(problems, settings, "debug_header", parse_bool)
     if "policy" in settings or not settings.keys() & _POLICY_KEYS.keys():
         known = list(_GLOBAL_KEYS) + ([] if "policy" in settings else list(_POLICY_KEYS))
-        names = _policy_names(problems, warnings, settings.pop("policy", None))
+        names, reachable = _policy_names(problems, warnings, settings.pop("policy", None))
         known += [f"{name}_{key}" for name in names for key in _POLICY_KEYS]
         grouped = _group_by_policy(problems, warnings, names, settings, known)
     else:
-        grouped = {None: {key: (key, value) for key, value in settings.items()}}
+        grouped, reachable = {None: {key: (key, value) for key, value in settings.items()}}, 1
+    # Policies after `deny` are checked like the others, but never used.
     policies = [_compile_policy(problems, warnings, name, options) for name, options in grouped.items()]
     if problems:
         raise ConfigurationError(problems)
     return Config(
-        policies=tuple(policy for policy in policies if policy is not None),
+        policies=tuple(policy for policy in policies[:reachable] if policy is not None),
         verbmatch=verbmatch,
         debug_header=debug_header,
         warnings=tuple(warnings),
@@ -218,12 +219,13 @@ def _convert(
         return None
 
 
-def _policy_names(problems: list[Problem], warnings: list[Problem], value: object) -> list[str]:
+def _policy_names(problems: list[Problem], warnings: list[Problem], value: object) -> tuple[list[str], int]:
+    """The listed names but ``deny``, and how many come before it (are ever used)."""
     try:
         names = [] if value is None else _items(value, ",")
     except ValueError as error:
         problems.append(Problem(None, "policy", value, str(error)))
-        return []
+        return [], 0
     invalid = [name for name in names if TOKEN.fullmatch(name) is None]
     if invalid:
         problems.append(Problem(None, "policy", value, f"has a policy name {invalid[0]!r} that is not a token"))
@@ -232,14 +234,13 @@ def _policy_names(problems: list[Problem], warnings: list[Problem], value: objec
         problems.append(Problem(None, "policy", value, f"lists {twice[0]!r} twice"))
         names = list(dict.fromkeys(names))
     # `deny` is a stop: reaching it means no CORS; later policies are unreachable.
-    if DENY in names:
-        unreachable = names[names.index(DENY) + 1 :]
-        if unreachable:
-            warnings.append(
-                Problem(None, "policy", value, f"lists {unreachable} after 'deny', where they are never used")
-            )
-        names = names[: names.index(DENY)]
-    return names
+    if DENY not in names:
+        return names, len(names)
+    reachable = names.index(DENY)
+    unreachable = names[reachable + 1 :]
+    if unreachable:
+        warnings.append(Problem(None, "policy", value, f"lists {unreachable} after 'deny', where they are never used"))
+    return names[:reachable] + unreachable, reachable
 
 
 def _group_by_policy(
