@@ -192,7 +192,8 @@ actual     allowed (policy 'writers')
              Access-Control-Allow-Origin: https://admin.example.com
              Access-Control-Allow-Credentials: true
              Vary: Origin
-browser    blocked by CORS policy: Response to preflight request doesn't pass access control check: \
+browser    blocked by CORS policy:
+           Response to preflight request doesn't pass access control check: \
 No 'Access-Control-Allow-Origin' header is present on the requested resource.
 """
     )

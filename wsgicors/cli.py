@@ -223,7 +223,8 @@ def _print_explanation(explanation: Explanation, printer: _Printer) -> None:
     if explanation.blocked is None:
         row("browser", printer.paint("the page can read the answer", "green"))
     else:
-        row("browser", f"{printer.paint('blocked by CORS policy', 'red')}: {explanation.blocked}")
+        row("browser", f"{printer.paint('blocked by CORS policy', 'red')}:")
+        row("", explanation.blocked)
 
 
 def _print_exchange(label: str, exchange: Exchange, printer: _Printer) -> None:
