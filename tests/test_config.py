@@ -117,7 +117,7 @@ def test_policies_after_deny_are_dropped_with_one_warning(caplog):
 
 
 def test_policies_after_deny_are_still_checked():
-    with pytest.raises(ConfigurationError, match="^policy 'b': b_maxage='x' is not a non-negative integer$"):
+    with pytest.raises(ConfigurationError, match=r"^policy 'b': b_maxage='x' is not a non-negative integer$"):
         compiled(policy="a, deny, b", a_origin="*", b_origin="*", b_maxage="x")
 
 

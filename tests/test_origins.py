@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wsgicors.origins import (
+    MAX_ORIGIN_LENGTH,
+    Glob,
     InvalidOrigin,
     compile_origins,
     is_serialized_origin,
@@ -219,3 +223,53 @@ def test_matching_never_raises_and_never_admits_malformed_origins(configured, he
     ):
         if matcher.allows(header):
             assert is_serialized_origin(header) or header == parse_origin_entry(configured)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [
+        pytest.param("https://*.*.example.com", "https://a.b.example.com", True, id="two-stars"),
+        pytest.param("https://*.*.example.com", "https://a.example.com", False, id="two-stars-one-label"),
+        pytest.param("https://app-*.vercel.app", "https://app-123.vercel.app", True, id="star-inside-a-label"),
+        pytest.param("https://app-*.vercel.app", "https://app-.vercel.app", True, id="star-matches-nothing"),
+        pytest.param("http://localhost:*", "http://localhost:8080", True, id="star-port"),
+        pytest.param("http://localhost:*", "http://localhost.evil:8080", False, id="star-port-prefix-trick"),
+        pytest.param("http://*:808?", "http://a:808", False, id="question-mark-one-character"),
+        pytest.param("http://*:808?", "http://a:8081", True, id="star-and-question-mark"),
+        pytest.param("*a*a*a*b", "aaaaaaaaaaab", True, id="backtracking-shape"),
+        pytest.param("*a*a*a*b", "a" * 400, False, id="backtracking-shape-refused"),
+    ],
+)
+def test_globs_match_as_fnmatch_does(pattern, text, matches):
+    assert Glob.compile(pattern).matches(text) is matches
+    assert fnmatch.fnmatchcase(text, pattern) is matches
+
+
+def test_a_long_origin_is_refused_before_any_pattern_sees_it():
+    matcher = compile_origins(["https://*.*.*.example.com"])
+    assert not matcher.allows("https://" + "a." * (MAX_ORIGIN_LENGTH // 2) + "example.com")
+
+
+@pytest.mark.parametrize(
+    ("entries", "origin", "allowed"),
+    [
+        pytest.param(["https://*.a.example", "https://*.b.example"], "https://x.b.example", True, id="second-tail"),
+        pytest.param(["https://*.a.example:8443"], "https://x.a.example:8443", True, id="tail-with-port"),
+        pytest.param(["https://*.a.example:8443"], "https://x.a.example", False, id="tail-port-missing"),
+        pytest.param(["http://*.a.example", "*.b.example"], "https://x.b.example", True, id="any-scheme-tail"),
+        pytest.param(
+            ["http://*.a.example", "*.b.example"], "https://x.a.example", False, id="scheme-tail-only-its-scheme"
+        ),
+        pytest.param(["https://*.example.com"], "https://example.com", False, id="apex-needs-a-label"),
+    ],
+)
+def test_subdomain_patterns_are_found_by_their_tail(entries, origin, allowed):
+    assert compile_origins(entries).allows(origin) is allowed
+
+
+def test_a_question_mark_is_a_wildcard_so_an_origin_cannot_have_a_query():
+    assert compile_origins(["https://example.com?ru"]).allows("https://example.com.ru")
+    assert pattern_warnings("https://example.com?ru") == [
+        "has a wildcard that can cross a dot boundary, so it also matches unrelated domains; "
+        "a leading '*.' label (https://*.example.com) means subdomains"
+    ]

@@ -95,6 +95,8 @@ def parse_origin(value: object) -> OriginMatcher:
 def parse_methods(value: object) -> Optional[tuple[str, ...]]:
     """``*`` (any method, ``None``) or comma-separated method names."""
     methods = _tokens(value, "method")
+    if not methods:
+        raise ValueError("lists no method")
     if methods == [ANY]:
         return None
     forbidden = [method for method in methods if method.upper() in _FORBIDDEN_METHODS]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Iterable, Mapping
 
 # A browser serializes an origin as scheme "://" host [":" port], in lowercase, without
 # the scheme's default port: https://html.spec.whatwg.org/#ascii-serialisation-of-an-origin
@@ -13,6 +13,10 @@ _DOMAIN = r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*\.?"
 _IPV6 = r"\[[0-9a-f:.]+\]"
 _PORT = r"6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}"
 _SERIALIZED_ORIGIN = re.compile(rf"{_SCHEME}://(?:{_DOMAIN}|{_IPV6})(?::(?:{_PORT}))?", re.ASCII)
+_PORT_NUMBER = re.compile(_PORT, re.ASCII)
+# No real origin is longer (a host has at most 253 characters); checking the length
+# first keeps a hostile 1 MB Origin away from the regex engine.
+MAX_ORIGIN_LENGTH = 512
 
 # An origin pattern: the same shape, where "*" and "?" may stand anywhere (fnmatch's two
 # wildcards; "[" stays literal so that IPv6 hosts can be written).
@@ -22,6 +26,8 @@ _ORIGIN_PATTERN = re.compile(
     r"(?::(?P<port>[0-9*?]+))?",
     re.ASCII,
 )
+# The usual pattern, a leading "*." label and nothing else wild: "https://*.example.com".
+_SUBDOMAIN_PATTERN = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)?\*(?P<tail>\.[^*?]+)", re.ASCII)
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
@@ -36,7 +42,43 @@ class InvalidOrigin(ValueError):
 
 def is_serialized_origin(value: str) -> bool:
     """Whether ``value`` is an origin exactly as a browser sends it (``null`` is not)."""
-    return _SERIALIZED_ORIGIN.fullmatch(value) is not None
+    return len(value) <= MAX_ORIGIN_LENGTH and _SERIALIZED_ORIGIN.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class Glob:
+    """A compiled origin pattern: ``*`` matches any run of characters, ``?`` one.
+
+    Matching is linear in the origin's length, however many ``*`` the pattern has: each
+    run between two ``*`` has a fixed length and is taken at its first place.
+    """
+
+    runs: tuple[re.Pattern[str], ...]
+    tail_length: int
+
+    @classmethod
+    def compile(cls, pattern: str) -> Glob:
+        """Compile an fnmatch-style pattern with ``*`` and ``?`` as its only wildcards."""
+        runs = pattern.split("*")
+        compiled = tuple(re.compile("".join("." if c == "?" else re.escape(c) for c in run)) for run in runs)
+        return cls(compiled, len(runs[-1]))
+
+    def matches(self, text: str) -> bool:
+        """Whether the whole of ``text`` matches."""
+        if len(self.runs) == 1:
+            return self.runs[0].fullmatch(text) is not None
+        head, *middle, tail = self.runs
+        found = head.match(text)
+        end = len(text) - self.tail_length
+        if found is None or end < found.end() or tail.fullmatch(text, end) is None:
+            return False
+        position = found.end()
+        for run in middle:
+            found = run.search(text, position, end)
+            if found is None:
+                return False
+            position = found.end()
+        return True
 
 
 @dataclass(frozen=True)
@@ -45,26 +87,44 @@ class OriginMatcher:
 
     :param entries: the normalized entries, as configured (for ``repr`` and messages).
     :param exact: origins allowed as they are, ``null`` included when listed.
-    :param pattern: one anchored regex of all wildcard entries, or ``None``.
     :param any_origin: ``*`` or ``copy``: every serialized origin is allowed.
+    :param subdomains: for ``scheme://*.domain[:port]`` patterns, the tails (``.domain[:port]``)
+        by ``scheme://`` prefix, each with those of patterns without scheme, which are under ``""``.
+    :param globs: every other pattern.
     """
 
     entries: tuple[str, ...]
-    exact: frozenset[str] = field(repr=False)
-    pattern: Optional[re.Pattern[str]] = field(repr=False)
-    any_origin: bool = field(repr=False)
+    exact: frozenset[str] = field(repr=False, compare=False)
+    any_origin: bool = field(repr=False, compare=False)
+    subdomains: Mapping[str, frozenset[str]] = field(repr=False, compare=False)
+    globs: tuple[Glob, ...] = field(repr=False, compare=False)
 
     def allows(self, origin: str) -> bool:
         """Whether the request's ``Origin`` value is allowed."""
         if origin in self.exact:
             return True
-        if not self.any_origin and self.pattern is None:
+        if not (self.any_origin or self.subdomains or self.globs):
             return False
         # Wildcards, `*` and `copy` see only well-formed origins: this keeps "*.example.com"
         # from matching "https://evil.net/.example.com" and keeps `null` out.
-        if _SERIALIZED_ORIGIN.fullmatch(origin) is None:
+        if not is_serialized_origin(origin):
             return False
-        return self.any_origin or self.pattern.fullmatch(origin) is not None  # type: ignore[union-attr]
+        return self.any_origin or self._subdomain_allows(origin) or any(glob.matches(origin) for glob in self.globs)
+
+    def _subdomain_allows(self, origin: str) -> bool:
+        if not self.subdomains:
+            return False
+        host = origin.index("://") + 3
+        tails = self.subdomains.get(origin[:host]) or self.subdomains.get("")
+        if tails is None:
+            return False
+        # Each "." of the host starts a tail that a leading "*" label may stand before.
+        dot = origin.find(".", host)
+        while dot != -1:
+            if origin[dot:] in tails:
+                return True
+            dot = origin.find(".", dot + 1)
+        return False
 
 
 def compile_origins(entries: Iterable[str]) -> OriginMatcher:
@@ -78,15 +138,21 @@ def compile_origins(entries: Iterable[str]) -> OriginMatcher:
     for keyword in (ANY, COPY):
         if keyword in normalized and len(normalized) > 1:
             raise InvalidOrigin(f"mixes {keyword!r} with other entries; {keyword!r} must stand alone")
-    wildcards = [entry for entry in normalized if is_wildcard(entry)]
-    pattern = None
-    if wildcards:
-        pattern = re.compile("|".join(_translate(entry) for entry in wildcards), re.ASCII)
+    subdomains: dict[str, set[str]] = {}
+    globs = []
+    for entry in filter(is_wildcard, normalized):
+        match = _SUBDOMAIN_PATTERN.fullmatch(entry)
+        if match is None:
+            globs.append(Glob.compile(entry))
+        else:
+            subdomains.setdefault(match["scheme"] or "", set()).add(match["tail"])
+    any_scheme = subdomains.get("", set())
     return OriginMatcher(
         entries=normalized,
         exact=frozenset(e for e in normalized if not is_wildcard(e) and e not in (ANY, COPY)),
-        pattern=pattern,
         any_origin=normalized[0] in (ANY, COPY),
+        subdomains={prefix: frozenset(tails | any_scheme) for prefix, tails in subdomains.items()},
+        globs=tuple(globs),
     )
 
 
@@ -108,23 +174,33 @@ def parse_origin_entry(entry: str) -> str:
             f"has an entry {entry!r} that is not ASCII; browsers send the IDNA form of a host, "
             f"such as 'https://xn--bcher-kva.example' for 'https://bücher.example'"
         )
-    scheme, separator, rest = lowered.rpartition("://")
+    scheme, _, rest = lowered.rpartition("://")
     if "/" in rest or "#" in rest:
         raise InvalidOrigin(
             f"has an entry {entry!r} with a path, query or fragment; "
             "an origin is scheme://host[:port], with no trailing slash"
         )
     if is_wildcard(lowered):
-        match = _ORIGIN_PATTERN.fullmatch(lowered)
-        if match is None or (not separator and not lowered.startswith("*")):
+        if not _is_pattern(lowered):
             raise InvalidOrigin(f"has an entry {entry!r} that is not an origin pattern such as 'https://*.example.com'")
         return lowered
+    if not is_serialized_origin(lowered):
+        raise InvalidOrigin(f"has an entry {entry!r} that is not an origin such as 'https://example.com:8443'")
     default_port = _DEFAULT_PORTS.get(scheme)
     if default_port and lowered.endswith(default_port):
         lowered = lowered[: -len(default_port)]
-    if not is_serialized_origin(lowered):
-        raise InvalidOrigin(f"has an entry {entry!r} that is not an origin such as 'https://example.com:8443'")
     return lowered
+
+
+def _is_pattern(entry: str) -> bool:
+    match = _ORIGIN_PATTERN.fullmatch(entry)
+    if match is None or (match["scheme"] is None and not entry.startswith("*")):
+        return False
+    port = match["port"]
+    if port is not None and "*" not in port and "?" not in port and _PORT_NUMBER.fullmatch(port) is None:
+        return False
+    host = match["host"]
+    return host.startswith("[") or "" not in host.split(".")
 
 
 def pattern_warnings(entry: str) -> list[str]:
@@ -144,7 +220,3 @@ def pattern_warnings(entry: str) -> list[str]:
             "a leading '*.' label (https://*.example.com) means subdomains"
         )
     return warnings
-
-
-def _translate(entry: str) -> str:
-    return "".join(".*" if char == "*" else "." if char == "?" else re.escape(char) for char in entry)

@@ -17,6 +17,9 @@ TOKEN = re.compile(_TOKEN)
 # Access-Control-Request-Headers: https://fetch.spec.whatwg.org/#http-new-header-syntax
 # Linear: the separators and the token characters are disjoint, so nothing backtracks.
 _HEADER_NAME_LIST = re.compile(rf"[ \t]*{_TOKEN}(?:[ \t]*,[ \t]*{_TOKEN})*[ \t]*")
+# Far more than any page asks for; longer lists are refused unread, since the regex
+# engine's memory grows with each repetition (rs/cors CVE-2025-47908 was such a list).
+MAX_REQUEST_HEADERS_LENGTH = 4096
 
 # Why a request got no CORS headers: fixed phrases, free of request values.
 ORIGIN_NOT_ALLOWED = "origin not allowed"
@@ -163,7 +166,7 @@ class Policy:
             headers += (("Access-Control-Allow-Private-Network", "true"),)
         if request_headers is None or not request_headers.strip(" \t"):
             return headers
-        if _HEADER_NAME_LIST.fullmatch(request_headers) is None:
+        if len(request_headers) > MAX_REQUEST_HEADERS_LENGTH or _HEADER_NAME_LIST.fullmatch(request_headers) is None:
             detail = f"Access-Control-Request-Headers {request_headers!r} is not a list of header names"
             return Refusal(MALFORMED_HEADERS, detail)
         if self._header_set is None:
