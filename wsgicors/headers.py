@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Iterable, List, Tuple
-
-from .policy import Headers
+from typing import Iterable, List, Sequence, Tuple
 
 HeaderList = List[Tuple[str, str]]
 
+#: The last of the headers to add when the answer depends on the request's origin.
+VARY_ORIGIN = ("Vary", "Origin")
+#: Names (lowercase) of the app's headers that make adding ours more than an append.
+WATCHED_NAMES = frozenset({"vary", "access-control-allow-origin"})
 
-def add_cors_headers(headers: HeaderList, cors: Headers, vary_origin: bool, expose_names: bool) -> HeaderList:
-    """A new list: the app's ``headers``, plus ``cors`` unless the app set
-    ``Access-Control-Allow-Origin`` itself, with ``Origin`` merged into ``Vary``.
 
+def add_cors_headers(headers: HeaderList, extra: Sequence[Tuple[str, str]], expose_names: bool = False) -> HeaderList:
+    """A new list: the app's ``headers``, plus the CORS headers in ``extra`` unless the app
+    set ``Access-Control-Allow-Origin`` itself, with ``Origin`` merged into its ``Vary``.
+
+    :param extra: the CORS headers, ending with :data:`VARY_ORIGIN` when ``Origin`` is to
+        be merged into ``Vary``.
     :param expose_names: expose the names of the app's headers (``*`` with credentials).
     """
     names = [name.lower() for name, _ in headers]
-    result = headers + list(cors) if "access-control-allow-origin" not in names else list(headers)
-    if expose_names and cors and "access-control-allow-origin" not in names:
+    vary = bool(extra) and extra[-1] is VARY_ORIGIN
+    cors = extra[:-1] if vary else extra
+    if "access-control-allow-origin" in names:
+        cors = []
+    elif expose_names:
         exposed = ", ".join(unique_names(name for name, _ in headers))
         if exposed:
-            result.append(("Access-Control-Expose-Headers", exposed))
-    if vary_origin:
+            cors = [*cors, ("Access-Control-Expose-Headers", exposed)]
+    result = [*headers, *cors]
+    if vary:
         merge_vary(result, names)
     return result
 
@@ -42,7 +51,7 @@ def merge_vary(headers: HeaderList, names: List[str]) -> None:
     # Vary is a list: one header, no repeated token, and `*` already covers Origin.
     # https://www.rfc-editor.org/rfc/rfc9110#field.vary
     if "vary" not in names:
-        headers.append(("Vary", "Origin"))
+        headers.append(VARY_ORIGIN)
         return
     values = [headers[i][1] for i, name in enumerate(names) if name == "vary"]
     tokens = {token.strip().lower() for value in values for token in value.split(",")}

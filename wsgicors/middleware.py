@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Tuple
 
 from .config import compile_settings
 from .explain import Explanation, explain
-from .headers import HeaderList, add_cors_headers
+from .headers import VARY_ORIGIN, WATCHED_NAMES, HeaderList, add_cors_headers
 from .policy import (
     NO_POLICY,
     NOT_CORS,
@@ -15,6 +15,7 @@ from .policy import (
     ORIGIN_NOT_ALLOWED,
     Decision,
     Headers,
+    Policy,
     Refusal,
     select_policy,
 )
@@ -29,9 +30,18 @@ log = logging.getLogger("wsgicors")
 DECISION_KEY = "wsgicors.decision"
 DEBUG_HEADER = "X-CORS-Decision"
 # A preflight answer depends on these request headers.
-_PREFLIGHT_VARY = ("Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers")
+_PREFLIGHT_VARY = (
+    "Origin",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+)
 _PRIVATE_NETWORK_VARY = "Access-Control-Request-Private-Network"
 _NOT_CORS = Decision(False, None, NOT_CORS)
+
+#: What the app's answer to an actual request gets: the headers to add (ending with
+#: ``Vary: Origin`` where the answer depends on the origin), the decision, and whether
+#: the names of the app's own headers are to be exposed.
+Answer = Tuple[Headers, Decision, bool]
 
 
 class CORS:
@@ -49,51 +59,76 @@ class CORS:
         self.config = config = compile_settings({**(cfg or {}), **kw})
         for warning in config.warnings:
             log.warning("%s", warning)
-        self._refused = Decision(False, None, ORIGIN_AND_METHOD_NOT_ALLOWED if config.verbmatch else ORIGIN_NOT_ALLOWED)
-        if not config.policies:
-            self._refused = Decision(False, None, NO_POLICY)
         vary: tuple[str, ...] = _PREFLIGHT_VARY
         if any(policy.private_network for policy in config.policies):
             vary += (_PRIVATE_NETWORK_VARY,)
         self._preflight_headers = (("Content-Type", "text/plain"), ("Content-Length", "0"), ("Vary", ", ".join(vary)))
+        refusal = ORIGIN_AND_METHOD_NOT_ALLOWED if config.verbmatch else ORIGIN_NOT_ALLOWED
+        self._refused_decision = Decision(False, None, refusal if config.policies else NO_POLICY)
         # Nothing configured, or a first policy answering `*` to everyone: the headers added
-        # to the app's responses never depend on the request, so no Vary, nothing to decide.
-        self._constant: Optional[tuple[Headers, Decision]] = None
+        # never depend on the request, so every request gets the same answer and no Vary.
         first = config.policies[0] if config.policies else None
+        self._vary = not (first is None or (first.public and (not config.verbmatch or first.methods is None)))
+        self._endings = {policy.name: self._ending(policy.decision) for policy in config.policies}
+        self._refused: Answer = (self._ending(self._refused_decision), self._refused_decision, False)
+        self._same_for_all: Optional[Answer] = None
         if first is None:
-            self._constant = ((), self._refused)
-        elif first.public and (not config.verbmatch or first.methods is None):
-            self._constant = (first.actual_headers("*"), first.decision)
-        if config.debug_header:
-            self._constant = None
+            self._same_for_all = self._refused
+            self._no_origin: Answer = ((), _NOT_CORS, False)
+        elif not self._vary:
+            self._same_for_all = self._allowed(first, "*")
+            self._no_origin = (first.actual_headers("*"), first.decision, False)
+        else:
+            self._no_origin = ((VARY_ORIGIN,), _NOT_CORS, False)
+        # Exact origins are answered by a dict lookup: under firstmatch the answer depends
+        # on the origin alone, so it is computed here, once.
+        self._exact: dict[str, Answer] = {}
+        if self._vary and not config.verbmatch:
+            for origin in {origin for policy in config.policies for origin in policy.origins.exact}:
+                policy = next(policy for policy in config.policies if policy.allows_origin(origin))
+                self._exact[origin] = self._allowed(policy, origin)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         origin = environ.get("HTTP_ORIGIN")
-        method = environ["REQUEST_METHOD"]
-        if origin is not None and method == "OPTIONS":
-            requested_method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-            if requested_method is not None:
-                start_response("200 OK", self._preflight(environ, origin, requested_method))
-                return []
-        if self._constant is not None:
-            cors, environ[DECISION_KEY] = self._constant
-            if not cors:
-                return self.application(environ, start_response)
-            return self.application(environ, _adding(start_response, cors, False, False))
         if origin is None:
-            cors, decision = (), _NOT_CORS
+            extra, environ[DECISION_KEY], expose = self._no_origin
+        elif environ["REQUEST_METHOD"] == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            start_response("200 OK", self._preflight(environ, origin))
+            return []
         else:
-            policy = select_policy(self.config.policies, self.config.verbmatch, origin, method)
-            if policy is None:
-                log.debug("CORS request refused: no policy allows origin %r with method %r", origin, method)
-                cors, decision = (), self._refused
-            else:
-                cors, decision = policy.actual_headers(origin), policy.decision
-            if self.config.debug_header:
-                cors += ((DEBUG_HEADER, decision.header_value),)
-        environ[DECISION_KEY] = decision
-        expose_names = decision.policy is not None and decision.policy.exposes_response_header_names
-        return self.application(environ, _adding(start_response, cors, True, expose_names))
+            answer = self._exact.get(origin) or self._answer(origin, environ["REQUEST_METHOD"])
+            extra, environ[DECISION_KEY], expose = answer
+            if expose:
+                return self.application(environ, _exposing(start_response, extra))
+        if not extra:
+            return self.application(environ, start_response)
+
+        def cors_start_response(status: str, headers: HeaderList, exc_info: OptExcInfo | None = None) -> Any:
+            for name, _ in headers:
+                if name.lower() in WATCHED_NAMES:
+                    return start_response(status, add_cors_headers(headers, extra), exc_info)
+            return start_response(status, [*headers, *extra], exc_info)
+
+        return self.application(environ, cors_start_response)
+
+    def _answer(self, origin: str, method: str) -> Answer:
+        if self._same_for_all is not None:
+            return self._same_for_all
+        policy = select_policy(self.config.policies, self.config.verbmatch, origin, method)
+        if policy is None:
+            log.debug("CORS request refused: no policy allows origin %r with method %r", origin, method)
+            return self._refused
+        return self._allowed(policy, origin)
+
+    def _allowed(self, policy: Policy, origin: str) -> Answer:
+        allow_origin = ("Access-Control-Allow-Origin", "*" if policy.public else origin)
+        headers = (allow_origin, *policy.response_headers, *self._endings[policy.name])
+        return headers, policy.decision, policy.exposes_response_header_names
+
+    def _ending(self, decision: Decision) -> Headers:
+        """The headers every answer with ``decision`` ends with: X-CORS-Decision, Vary."""
+        debug = ((DEBUG_HEADER, decision.header_value),) if self.config.debug_header else ()
+        return (*debug, VARY_ORIGIN) if self._vary else debug
 
     def explain(
         self,
@@ -115,11 +150,16 @@ class CORS:
         """
         return explain(self, origin, method, headers, preflight, credentials)
 
-    def _preflight(self, environ: WSGIEnvironment, origin: str, method: str) -> HeaderList:
-        policy = select_policy(self.config.policies, self.config.verbmatch, origin, method)
+    def _preflight(self, environ: WSGIEnvironment, origin: str) -> HeaderList:
+        method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
+        exact = self._exact.get(origin)
+        if exact is None:
+            policy = select_policy(self.config.policies, self.config.verbmatch, origin, method)
+        else:
+            policy = exact[1].policy
         if policy is None:
             log.debug("CORS preflight refused: no policy allows origin %r with method %r", origin, method)
-            return self._answer(environ, (), self._refused)
+            return self._preflight_answer(environ, (), self._refused_decision)
         cors = policy.preflight_headers(
             origin,
             method,
@@ -128,19 +168,19 @@ class CORS:
         )
         if isinstance(cors, Refusal):
             log.debug("CORS preflight from origin %r refused: %s", origin, cors.detail)
-            return self._answer(environ, (), Decision(False, policy, cors.reason, cors.detail))
-        return self._answer(environ, cors, policy.decision)
+            return self._preflight_answer(environ, (), Decision(False, policy, cors.reason, cors.detail))
+        return self._preflight_answer(environ, cors, policy.decision)
 
-    def _answer(self, environ: WSGIEnvironment, cors: Headers, decision: Decision) -> HeaderList:
+    def _preflight_answer(self, environ: WSGIEnvironment, cors: Headers, decision: Decision) -> HeaderList:
         environ[DECISION_KEY] = decision
         if self.config.debug_header:
             cors += ((DEBUG_HEADER, decision.header_value),)
         return [*self._preflight_headers, *cors]
 
 
-def _adding(start_response: StartResponse, cors: Headers, vary_origin: bool, expose_names: bool) -> StartResponse:
+def _exposing(start_response: StartResponse, extra: Headers) -> StartResponse:
     def cors_start_response(status: str, headers: HeaderList, exc_info: OptExcInfo | None = None) -> Any:
-        return start_response(status, add_cors_headers(headers, cors, vary_origin, expose_names), exc_info)
+        return start_response(status, add_cors_headers(headers, extra, expose_names=True), exc_info)
 
     return cors_start_response
 

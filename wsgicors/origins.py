@@ -13,6 +13,11 @@ _DOMAIN = r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*\.?"
 _IPV6 = r"\[[0-9a-f:.]+\]"
 _PORT = r"6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}"
 _SERIALIZED_ORIGIN = re.compile(rf"{_SCHEME}://(?:{_DOMAIN}|{_IPV6})(?::(?:{_PORT}))?", re.ASCII)
+# The same, split as "scheme://" first-label tail: where a subdomain pattern's tail is sought.
+_SPLIT_ORIGIN = re.compile(
+    rf"({_SCHEME}://)(?:[a-z0-9_\-]+((?:\.[a-z0-9_\-]+)*\.?(?::(?:{_PORT}))?)|{_IPV6}(?::(?:{_PORT}))?)",
+    re.ASCII,
+)
 _PORT_NUMBER = re.compile(_PORT, re.ASCII)
 # No real origin is longer (a host has at most 253 characters); checking the length
 # first keeps a hostile 1 MB Origin away from the regex engine.
@@ -103,28 +108,24 @@ class OriginMatcher:
         """Whether the request's ``Origin`` value is allowed."""
         if origin in self.exact:
             return True
-        if not (self.any_origin or self.subdomains or self.globs):
+        if not (self.any_origin or self.subdomains or self.globs) or len(origin) > MAX_ORIGIN_LENGTH:
             return False
         # Wildcards, `*` and `copy` see only well-formed origins: this keeps "*.example.com"
         # from matching "https://evil.net/.example.com" and keeps `null` out.
-        if not is_serialized_origin(origin):
+        split = _SPLIT_ORIGIN.fullmatch(origin)
+        if split is None:
             return False
-        return self.any_origin or self._subdomain_allows(origin) or any(glob.matches(origin) for glob in self.globs)
-
-    def _subdomain_allows(self, origin: str) -> bool:
-        if not self.subdomains:
-            return False
-        host = origin.index("://") + 3
-        tails = self.subdomains.get(origin[:host]) or self.subdomains.get("")
-        if tails is None:
-            return False
-        # Each "." of the host starts a tail that a leading "*" label may stand before.
-        dot = origin.find(".", host)
-        while dot != -1:
-            if origin[dot:] in tails:
+        if self.any_origin:
+            return True
+        scheme, tail = split.groups()
+        tails = self.subdomains.get(scheme) or self.subdomains.get("")
+        # A leading "*" label may stand before each "." of the host.
+        while tails and tail:
+            if tail in tails:
                 return True
-            dot = origin.find(".", dot + 1)
-        return False
+            dot = tail.find(".", 1)
+            tail = tail[dot:] if dot > 0 else ""
+        return bool(self.globs) and any(glob.matches(origin) for glob in self.globs)
 
 
 def compile_origins(entries: Iterable[str]) -> OriginMatcher:

@@ -88,7 +88,8 @@ class Policy:
     exposes_response_header_names: bool = field(init=False, repr=False, compare=False)
     _method_set: Optional[frozenset[str]] = field(init=False, repr=False, compare=False)
     _header_set: Optional[frozenset[str]] = field(init=False, repr=False, compare=False)
-    _actual_headers: Headers = field(init=False, repr=False, compare=False)
+    #: What an allowed actual response gets besides ``Access-Control-Allow-Origin``.
+    response_headers: Headers = field(init=False, repr=False, compare=False)
     _preflight_headers: Headers = field(init=False, repr=False, compare=False)
     #: The decision for every request this policy allows.
     decision: Decision = field(init=False, repr=False, compare=False)
@@ -112,13 +113,17 @@ class Policy:
         _set = object.__setattr__
         _set(self, "public", self.origins.entries == (ANY,) and not self.credentials)
         _set(self, "exposes_response_header_names", wildcard_expose and self.credentials)
-        _set(self, "_method_set", None if self.methods is None else frozenset(self.methods))
+        _set(
+            self,
+            "_method_set",
+            None if self.methods is None else frozenset(self.methods),
+        )
         _set(
             self,
             "_header_set",
             None if self.headers is None else frozenset(h.lower() for h in self.headers),
         )
-        _set(self, "_actual_headers", tuple(actual))
+        _set(self, "response_headers", tuple(actual))
         _set(self, "_preflight_headers", tuple(preflight))
         named = "allowed" if self.name is None else f"policy {self.name!r}"
         _set(self, "decision", Decision(True, self, named))
@@ -137,7 +142,7 @@ class Policy:
 
     def actual_headers(self, origin: str) -> Headers:
         """CORS headers for the app's response to an allowed ``origin``."""
-        return (self._allow_origin(origin), *self._actual_headers)
+        return (self._allow_origin(origin), *self.response_headers)
 
     def preflight_headers(
         self,
@@ -152,10 +157,12 @@ class Policy:
         :param request_headers: the ``Access-Control-Request-Headers`` value, if sent.
         :param private_network: ``Access-Control-Request-Private-Network: true`` was sent.
         """
-        if TOKEN.fullmatch(method) is None:
-            return Refusal(MALFORMED_METHOD, f"Access-Control-Request-Method {method!r} is not a method")
-        if not self.allows_method(method):
-            return Refusal(METHOD_NOT_ALLOWED, f"method {method!r} is not allowed")
+        # A listed method is a token; any other needs the syntax check before it is reflected.
+        if self._method_set is None or method not in self._method_set:
+            if TOKEN.fullmatch(method) is None:
+                return Refusal(MALFORMED_METHOD, f"Access-Control-Request-Method {method!r} is not a method")
+            if self._method_set is not None:
+                return Refusal(METHOD_NOT_ALLOWED, f"method {method!r} is not allowed")
         # https://wicg.github.io/private-network-access/#cors-preflight
         if private_network and not self.private_network:
             return Refusal(PRIVATE_NETWORK_NOT_ALLOWED, "private network access is not allowed")
@@ -164,21 +171,28 @@ class Policy:
             headers += (("Access-Control-Allow-Methods", method),)
         if private_network:
             headers += (("Access-Control-Allow-Private-Network", "true"),)
-        if request_headers is None or not request_headers.strip(" \t"):
+        if request_headers is None:
             return headers
-        if len(request_headers) > MAX_REQUEST_HEADERS_LENGTH or _HEADER_NAME_LIST.fullmatch(request_headers) is None:
+        if len(request_headers) > MAX_REQUEST_HEADERS_LENGTH:
+            detail = f"Access-Control-Request-Headers is longer than {MAX_REQUEST_HEADERS_LENGTH} characters"
+            return Refusal(MALFORMED_HEADERS, detail)
+        # The usual case, first: each requested name is a listed one (so a token, too).
+        if self._header_set and all(n.strip(" \t") in self._header_set for n in request_headers.lower().split(",")):
+            return headers
+        if not request_headers.strip(" \t"):
+            return headers
+        if _HEADER_NAME_LIST.fullmatch(request_headers) is None:
             detail = f"Access-Control-Request-Headers {request_headers!r} is not a list of header names"
             return Refusal(MALFORMED_HEADERS, detail)
         if self._header_set is None:
-            return (*headers, ("Access-Control-Allow-Headers", request_headers.strip(" \t")))
-        refused = [
-            name
-            for name in (part.strip(" \t").lower() for part in request_headers.split(","))
-            if name not in self._header_set
-        ]
-        if refused:
-            return Refusal(HEADERS_NOT_ALLOWED, f"request headers {', '.join(refused)!r} are not allowed")
-        return headers
+            return (
+                *headers,
+                ("Access-Control-Allow-Headers", request_headers.strip(" \t")),
+            )
+        # Some name is not listed, or the usual case above would have answered.
+        names = (part.strip(" \t").lower() for part in request_headers.split(","))
+        refused = ", ".join(name for name in names if name not in self._header_set)
+        return Refusal(HEADERS_NOT_ALLOWED, f"request headers {refused!r} are not allowed")
 
 
 def select_policy(policies: Sequence[Policy], verbmatch: bool, origin: str, method: str) -> Optional[Policy]:
