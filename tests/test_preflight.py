@@ -103,6 +103,12 @@ def test_a_requested_header_is_refused_when_no_headers_are_configured(make_app):
     assert cors_headers(response) == {}
 
 
+def test_a_non_ascii_request_header_is_refused_even_if_it_lowercases_to_a_listed_one(make_app):
+    # "\u212a" (KELVIN SIGN) lowercases to "k".
+    response = make_app(origin=SITE, headers="k").preflight(SITE, "GET", "\u212a")
+    assert cors_headers(response) == {}
+
+
 def test_empty_request_headers_value_counts_as_none_requested(make_app):
     response = make_app(origin=SITE).preflight(SITE, "GET", "")
     assert response.headers["Access-Control-Allow-Origin"] == SITE

@@ -83,6 +83,11 @@ class CORS:
         # Exact origins are answered by a dict lookup: under firstmatch the answer depends
         # on the origin alone, so it is computed here, once.
         self._exact: dict[str, Answer] = {}
+        # The policies an origin not in _exact is matched against: none, under firstmatch
+        # with exact origins only.
+        self._scanned = config.policies
+        if not config.verbmatch and all(policy.origins.exact_only and not policy.public for policy in config.policies):
+            self._scanned = ()
         if self._vary and not config.verbmatch:
             for origin in {origin for policy in config.policies for origin in policy.origins.exact}:
                 policy = next(policy for policy in config.policies if policy.allows_origin(origin))
@@ -114,7 +119,7 @@ class CORS:
     def _answer(self, origin: str, method: str) -> Answer:
         if self._same_for_all is not None:
             return self._same_for_all
-        policy = select_policy(self.config.policies, self.config.verbmatch, origin, method)
+        policy = select_policy(self._scanned, self.config.verbmatch, origin, method)
         if policy is None:
             log.debug("CORS request refused: no policy allows origin %r with method %r", origin, method)
             return self._refused
@@ -154,7 +159,7 @@ class CORS:
         method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
         exact = self._exact.get(origin)
         if exact is None:
-            policy = select_policy(self.config.policies, self.config.verbmatch, origin, method)
+            policy = select_policy(self._scanned, self.config.verbmatch, origin, method)
         else:
             policy = exact[1].policy
         if policy is None:

@@ -104,11 +104,16 @@ class OriginMatcher:
     subdomains: Mapping[str, frozenset[str]] = field(repr=False, compare=False)
     globs: tuple[Glob, ...] = field(repr=False, compare=False)
 
+    @property
+    def exact_only(self) -> bool:
+        """Whether only the ``exact`` origins are allowed (no pattern, ``*`` or ``copy``)."""
+        return not (self.any_origin or self.subdomains or self.globs)
+
     def allows(self, origin: str) -> bool:
         """Whether the request's ``Origin`` value is allowed."""
         if origin in self.exact:
             return True
-        if not (self.any_origin or self.subdomains or self.globs) or len(origin) > MAX_ORIGIN_LENGTH:
+        if self.exact_only or len(origin) > MAX_ORIGIN_LENGTH:
             return False
         # Wildcards, `*` and `copy` see only well-formed origins: this keeps "*.example.com"
         # from matching "https://evil.net/.example.com" and keeps `null` out.
