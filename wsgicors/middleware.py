@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Tuple
 
 from .config import compile_settings
-from .explain import Explanation, explain
+from .explain import explain
 from .headers import VARY_ORIGIN, WATCHED_NAMES, HeaderList, add_cors_headers
 from .policy import (
     NO_POLICY,
@@ -30,11 +30,7 @@ log = logging.getLogger("wsgicors")
 DECISION_KEY = "wsgicors.decision"
 DEBUG_HEADER = "X-CORS-Decision"
 # A preflight answer depends on these request headers.
-_PREFLIGHT_VARY = (
-    "Origin",
-    "Access-Control-Request-Method",
-    "Access-Control-Request-Headers",
-)
+_PREFLIGHT_VARY = ("Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers")
 _PRIVATE_NETWORK_VARY = "Access-Control-Request-Private-Network"
 _NOT_CORS = Decision(False, None, NOT_CORS)
 
@@ -135,25 +131,9 @@ class CORS:
         debug = ((DEBUG_HEADER, decision.header_value),) if self.config.debug_header else ()
         return (*debug, VARY_ORIGIN) if self._vary else debug
 
-    def explain(
-        self,
-        origin: str,
-        method: str = "GET",
-        headers: Iterable[str] = (),
-        preflight: bool = False,
-        credentials: bool = False,
-    ) -> Explanation:
-        """What this middleware answers a browser's request, and whether the page may read it.
-
-        The application is not called: a stand-in answers ``200 OK``.
-
-        :param origin: the page's origin.
-        :param method: the request's method.
-        :param headers: the names of the request headers the script sets.
-        :param preflight: send a preflight even if the method and headers need none.
-        :param credentials: the page fetches with ``credentials: "include"``.
-        """
-        return explain(self, origin, method, headers, preflight, credentials)
+    #: ``explain(origin, method="GET", headers=(), preflight=False, credentials=False)``:
+    #: what this middleware answers a browser's request, and whether the page may read it.
+    explain = explain
 
     def _preflight(self, environ: WSGIEnvironment, origin: str) -> HeaderList:
         method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]

@@ -193,10 +193,7 @@ class Policy:
             detail = f"Access-Control-Request-Headers {request_headers!r} is not a list of header names"
             return Refusal(MALFORMED_HEADERS, detail)
         if self._header_set is None:
-            return (
-                *headers,
-                ("Access-Control-Allow-Headers", request_headers.strip(" \t")),
-            )
+            return (*headers, ("Access-Control-Allow-Headers", request_headers.strip(" \t")))
         # Some name is not listed, or the usual case above would have answered.
         names = (part.strip(" \t").lower() for part in request_headers.split(","))
         refused = ", ".join(name for name in names if name not in self._header_set)
