@@ -8,15 +8,13 @@ from typing import Iterable, Mapping
 
 # A browser serializes an origin as scheme "://" host [":" port], in lowercase, without
 # the scheme's default port: https://html.spec.whatwg.org/#ascii-serialisation-of-an-origin
+# The groups split a domain origin as "scheme://", first label, tail: a subdomain
+# pattern's tail is sought in the tail.
 _SCHEME = r"[a-z][a-z0-9+.\-]*"
-_DOMAIN = r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*\.?"
-_IPV6 = r"\[[0-9a-f:.]+\]"
+_LABEL = r"[a-z0-9_\-]+"
 _PORT = r"6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}"
-_SERIALIZED_ORIGIN = re.compile(rf"{_SCHEME}://(?:{_DOMAIN}|{_IPV6})(?::(?:{_PORT}))?", re.ASCII)
-# The same, split as "scheme://" first-label tail: where a subdomain pattern's tail is sought.
-_SPLIT_ORIGIN = re.compile(
-    rf"({_SCHEME}://)(?:[a-z0-9_\-]+((?:\.[a-z0-9_\-]+)*\.?(?::(?:{_PORT}))?)|{_IPV6}(?::(?:{_PORT}))?)",
-    re.ASCII,
+_ORIGIN = re.compile(
+    rf"({_SCHEME}://)(?:{_LABEL}((?:\.{_LABEL})*\.?(?::(?:{_PORT}))?)|\[[0-9a-f:.]+\](?::(?:{_PORT}))?)", re.ASCII
 )
 _PORT_NUMBER = re.compile(_PORT, re.ASCII)
 # No real origin is longer (a host has at most 253 characters); checking the length
@@ -47,7 +45,7 @@ class InvalidOrigin(ValueError):
 
 def is_serialized_origin(value: str) -> bool:
     """Whether ``value`` is an origin exactly as a browser sends it (``null`` is not)."""
-    return len(value) <= MAX_ORIGIN_LENGTH and _SERIALIZED_ORIGIN.fullmatch(value) is not None
+    return len(value) <= MAX_ORIGIN_LENGTH and _ORIGIN.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,7 @@ class OriginMatcher:
             return False
         # Wildcards, `*` and `copy` see only well-formed origins: this keeps "*.example.com"
         # from matching "https://evil.net/.example.com" and keeps `null` out.
-        split = _SPLIT_ORIGIN.fullmatch(origin)
+        split = _ORIGIN.fullmatch(origin)
         if split is None:
             return False
         if self.any_origin:
