@@ -122,8 +122,7 @@ class CORS:
         return self._allowed(policy, origin)
 
     def _allowed(self, policy: Policy, origin: str) -> Answer:
-        allow_origin = ("Access-Control-Allow-Origin", "*" if policy.public else origin)
-        headers = (allow_origin, *policy.response_headers, *self._endings[policy.name])
+        headers = (*policy.actual_headers(origin), *self._endings[policy.name])
         return headers, policy.decision, policy.exposes_response_header_names
 
     def _ending(self, decision: Decision) -> Headers:

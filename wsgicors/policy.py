@@ -100,10 +100,9 @@ class Policy:
         preflight: list[Header] = []
         if self.credentials:
             actual.append(("Access-Control-Allow-Credentials", "true"))
+            preflight.append(("Access-Control-Allow-Credentials", "true"))
         if self.expose_headers and not (wildcard_expose and self.credentials):
             actual.append(("Access-Control-Expose-Headers", ", ".join(self.expose_headers)))
-        if self.credentials:
-            preflight.append(("Access-Control-Allow-Credentials", "true"))
         if self.methods is not None:
             preflight.append(("Access-Control-Allow-Methods", ", ".join(self.methods)))
         if self.headers:
@@ -113,16 +112,8 @@ class Policy:
         _set = object.__setattr__
         _set(self, "public", self.origins.entries == (ANY,) and not self.credentials)
         _set(self, "exposes_response_header_names", wildcard_expose and self.credentials)
-        _set(
-            self,
-            "_method_set",
-            None if self.methods is None else frozenset(self.methods),
-        )
-        _set(
-            self,
-            "_header_set",
-            None if self.headers is None else frozenset(h.lower() for h in self.headers),
-        )
+        _set(self, "_method_set", None if self.methods is None else frozenset(self.methods))
+        _set(self, "_header_set", None if self.headers is None else frozenset(h.lower() for h in self.headers))
         _set(self, "response_headers", tuple(actual))
         _set(self, "_preflight_headers", tuple(preflight))
         named = "allowed" if self.name is None else f"policy {self.name!r}"
