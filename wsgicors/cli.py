@@ -14,7 +14,7 @@ from typing import Any, Iterator, Optional, Sequence, TextIO
 from .config import Config, ConfigurationError, Problem, compile_settings
 from .explain import Exchange, Explanation, stand_in_app
 from .middleware import CORS, make_middleware
-from .policy import Decision, Policy
+from .policy import Decision, Names, Policy
 
 EXIT_OK, EXIT_WARNINGS, EXIT_ERRORS = 0, 1, 2
 _FILTER_USE = ("egg:wsgicors#middleware", "egg:wsgicors")
@@ -38,10 +38,18 @@ def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> 
     except UsageError as error:
         print(f"wsgicors: {error}", file=sys.stderr)
         return EXIT_ERRORS
+    except BrokenPipeError:
+        # The reader (`| head`) has gone: what is left unprinted is not wanted. Point
+        # stdout at devnull so that the interpreter's final flush does not fail too.
+        if out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wsgicors", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="wsgicors", description="Check a CORS configuration, and explain its answer to a request."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="report errors and warnings, show the compiled policies")
     explain = commands.add_parser("explain", help="show what a request gets, and why")
@@ -55,7 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--origin", required=True, help="the page's origin, such as https://app.example.com")
     explain.add_argument("--method", default="GET", help="the request's method (default GET)")
     explain.add_argument(
-        "--header", action="append", default=[], metavar="NAME", help="a request header the script sets"
+        "--header",
+        action="append",
+        default=[],
+        metavar="HEADER",
+        help="a request header the script sets: a name, or 'Name: value' (a form's Content-Type needs no preflight)",
     )
     explain.add_argument("--preflight", action="store_true", help="send a preflight even if none is needed")
     explain.add_argument("--credentials", action="store_true", help='fetch with credentials: "include"')
@@ -116,9 +128,8 @@ def _check(source: str, settings: dict[str, str], strict: bool, as_json: bool, p
         if as_json:
             printer.json({"source": source, "errors": [_problem_json(p) for p in error.problems]})
         else:
-            for problem in error.problems:
-                printer.line(f"{printer.paint('error', 'red')}: {problem}")
-            printer.line(f"{len(error.problems)} error{_plural(error.problems)} in {source}")
+            _print_problems(error.problems, printer)
+            printer.line(f"{_count(error.problems, 'error')} in {source}")
         return EXIT_ERRORS
     if as_json:
         printer.json(
@@ -133,6 +144,11 @@ def _check(source: str, settings: dict[str, str], strict: bool, as_json: bool, p
     else:
         _print_config(source, config, printer)
     return EXIT_WARNINGS if strict and config.warnings else EXIT_OK
+
+
+def _print_problems(problems: Sequence[Problem], printer: _Printer) -> None:
+    for problem in problems:
+        printer.line(f"{printer.paint('error', 'red')}: {problem}")
 
 
 def _print_config(source: str, config: Config, printer: _Printer) -> None:
@@ -150,9 +166,11 @@ def _print_config(source: str, config: Config, printer: _Printer) -> None:
         printer.line("")
     for warning in config.warnings:
         printer.line(f"{printer.paint('warning', 'yellow')}: {warning}")
-    count = len(config.warnings)
     printer.line("")
-    printer.line(f"{printer.paint('OK', 'green')}: no errors, {count} warning{_plural(config.warnings)}")
+    if config.warnings:
+        printer.line(f"no errors, {printer.paint(_count(config.warnings, 'warning'), 'yellow')}")
+    else:
+        printer.line(f"{printer.paint('OK', 'green')}: no errors, 0 warnings")
 
 
 def _policy_title(policy: Policy) -> str:
@@ -160,14 +178,14 @@ def _policy_title(policy: Policy) -> str:
 
 
 def _policy_rows(policy: Policy) -> list[tuple[str, str]]:
-    def listed(values: Optional[tuple[str, ...]]) -> str:
-        return "* (as requested)" if values is None else ", ".join(values) or "-"
+    def listed(names: Names, any_means: str) -> str:
+        return f"* ({any_means})" if names.any else str(names) or "-"
 
     return [
         ("origin", " ".join(policy.origins.entries)),
-        ("methods", listed(policy.methods)),
-        ("headers", listed(policy.headers)),
-        ("expose_headers", listed(policy.expose_headers)),
+        ("methods", listed(policy.methods, "as requested")),
+        ("headers", listed(policy.headers, "as requested")),
+        ("expose_headers", listed(policy.expose_headers, "all")),
         ("credentials", "true" if policy.credentials else "false"),
         ("maxage", "-" if policy.max_age is None else f"{policy.max_age} s"),
         ("private_network", "true" if policy.private_network else "false"),
@@ -189,10 +207,12 @@ def _explain(source: str, settings: dict[str, str], args: argparse.Namespace, pr
         with _quiet(logging.getLogger("wsgicors")):
             middleware = CORS(stand_in_app, settings)
     except ConfigurationError as error:
-        for problem in error.problems:
-            printer.line(f"{printer.paint('error', 'red')}: {problem}")
+        _print_problems(error.problems, printer)
         return EXIT_ERRORS
-    explanation = middleware.explain(args.origin, args.method, args.header, args.preflight, args.credentials)
+    try:
+        explanation = middleware.explain(args.origin, args.method, args.header, args.preflight, args.credentials)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     if args.json:
         printer.json(_explanation_json(explanation))
     else:
@@ -206,8 +226,10 @@ def _print_explanation(explanation: Explanation, printer: _Printer) -> None:
 
     mode = "include" if explanation.credentials else "same-origin"
     row("request", f"{explanation.method} from {explanation.origin}, credentials {mode}")
+    for correction in explanation.corrections:
+        row("", f"origin corrected: {correction}")
     if explanation.headers:
-        row("", f"headers: {', '.join(explanation.headers)}")
+        row("", f"headers: {', '.join(f'{name}: {value}' if value else name for name, value in explanation.headers)}")
     if not explanation.steps:
         row("policies", "none configured")
     for number, step in enumerate(explanation.steps):
@@ -225,6 +247,8 @@ def _print_explanation(explanation: Explanation, printer: _Printer) -> None:
     else:
         row("browser", f"{printer.paint('blocked by CORS policy', 'red')}:")
         row("", explanation.blocked)
+    for number, warning in enumerate(explanation.warnings):
+        row("warnings" if number == 0 else "", printer.paint(warning, "yellow"))
 
 
 def _print_exchange(label: str, exchange: Exchange, printer: _Printer) -> None:
@@ -240,8 +264,8 @@ def _verdict(decision: Decision, printer: _Printer) -> str:
     return f"{printer.paint('refused', 'red')} ({decision.detail or decision.reason})"
 
 
-def _plural(items: Sequence[Any]) -> str:
-    return "" if len(items) == 1 else "s"
+def _count(items: Sequence[Any], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 def _problem_json(problem: Problem) -> dict[str, Any]:
@@ -252,13 +276,17 @@ def _policy_json(policy: Policy) -> dict[str, Any]:
     return {
         "name": policy.name,
         "origin": list(policy.origins.entries),
-        "methods": "*" if policy.methods is None else list(policy.methods),
-        "headers": "*" if policy.headers is None else list(policy.headers),
-        "expose_headers": list(policy.expose_headers),
+        "methods": _names_json(policy.methods),
+        "headers": _names_json(policy.headers),
+        "expose_headers": _names_json(policy.expose_headers),
         "credentials": policy.credentials,
         "maxage": policy.max_age,
         "private_network": policy.private_network,
     }
+
+
+def _names_json(names: Names) -> Any:
+    return "*" if names.any else list(names.listed)
 
 
 def _exchange_json(exchange: Optional[Exchange]) -> Optional[dict[str, Any]]:
@@ -279,8 +307,10 @@ def _explanation_json(explanation: Explanation) -> dict[str, Any]:
     return {
         "origin": explanation.origin,
         "method": explanation.method,
-        "headers": list(explanation.headers),
+        "headers": [list(header) for header in explanation.headers],
         "credentials": explanation.credentials,
+        "corrections": list(explanation.corrections),
+        "warnings": list(explanation.warnings),
         "policies": [
             {"name": step.policy.name, "selected": step.selected, "reason": step.reason} for step in explanation.steps
         ],

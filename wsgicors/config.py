@@ -6,9 +6,19 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
-from .headers import unique_names
-from .origins import ANY, COPY, OriginMatcher, compile_origins, pattern_warnings
-from .policy import TOKEN, Policy
+from .headers import TOKEN, unique_names
+from .origins import (
+    ANY,
+    COPY,
+    NULL,
+    OriginMatcher,
+    compile_origins,
+    covers_every_host,
+    fixes_only_top_level_domain,
+    is_loopback,
+    pattern_warnings,
+)
+from .policy import Names, Policy
 
 DENY = "deny"
 STRATEGIES = ("firstmatch", "verbmatch")
@@ -17,7 +27,7 @@ _NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PU
 # https://fetch.spec.whatwg.org/#forbidden-method: browsers never send these.
 _FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 # The CORS-safelisted methods: what browsers allow without Access-Control-Allow-Methods.
-_DEFAULT_METHODS = ("GET", "HEAD", "POST")
+_DEFAULT_METHODS = Names.of(("GET", "HEAD", "POST"), case_sensitive=True)
 _BOOLEANS = {
     **dict.fromkeys(("true", "yes", "on", "1"), True),
     **dict.fromkeys(("false", "no", "off", "0"), False),
@@ -72,6 +82,9 @@ class Config:
 
 def _items(value: object, separator: Optional[str]) -> list[str]:
     parts = value.split(separator) if isinstance(value, str) else value
+    if isinstance(parts, (set, frozenset)):
+        # A set has no order; sorted, the answers are the same on every run.
+        parts = sorted(parts) if all(isinstance(p, str) for p in parts) else parts
     if not isinstance(parts, (list, tuple, set, frozenset)) or not all(isinstance(p, str) for p in parts):
         raise ValueError("is not a string or a list of strings")
     return [part.strip() for part in parts if part.strip()]
@@ -92,29 +105,23 @@ def parse_origin(value: object) -> OriginMatcher:
     return compile_origins(_items(value, None))
 
 
-def parse_methods(value: object) -> Optional[tuple[str, ...]]:
-    """``*`` (any method, ``None``) or comma-separated method names."""
+def parse_methods(value: object) -> Names:
+    """``*`` (any method) or comma-separated method names, compared case-sensitively."""
     methods = _tokens(value, "method")
     if not methods:
         raise ValueError("lists no method")
     if methods == [ANY]:
-        return None
+        return Names(any=True)
     forbidden = [method for method in methods if method.upper() in _FORBIDDEN_METHODS]
     if forbidden:
         raise ValueError(f"has the forbidden method {forbidden[0]!r}: browsers never send CONNECT, TRACE or TRACK")
     normalized = (m.upper() if m.upper() in _NORMALIZED_METHODS else m for m in methods)
-    return tuple(dict.fromkeys(normalized))
+    return Names.of(tuple(dict.fromkeys(normalized)), case_sensitive=True)
 
 
-def parse_headers(value: object) -> Optional[tuple[str, ...]]:
-    """``*`` (any request header, ``None``) or comma-separated header names."""
-    headers = unique_names(_tokens(value, "header"))
-    return None if headers == (ANY,) else headers
-
-
-def parse_expose_headers(value: object) -> tuple[str, ...]:
-    """``*`` or comma-separated response header names."""
-    return unique_names(_tokens(value, "header"))
+def parse_header_names(value: object) -> Names:
+    """``*`` or comma-separated header names, compared without regard to case."""
+    return Names.of(unique_names(_tokens(value, "header")), case_sensitive=False)
 
 
 def parse_bool(value: object) -> bool:
@@ -146,20 +153,21 @@ def parse_strategy(value: object) -> bool:
 _POLICY_KEYS: dict[str, Callable[[object], Any]] = {
     "origin": parse_origin,
     "methods": parse_methods,
-    "headers": parse_headers,
-    "expose_headers": parse_expose_headers,
+    "headers": parse_header_names,
+    "expose_headers": parse_header_names,
     "credentials": parse_bool,
     "maxage": parse_max_age,
     "private_network": parse_bool,
 }
 _DEFAULTS: dict[str, Any] = {
     "methods": _DEFAULT_METHODS,
-    "headers": (),
-    "expose_headers": (),
+    "headers": Names(),
+    "expose_headers": Names(),
     "credentials": False,
     "maxage": None,
     "private_network": False,
 }
+_KEYS_LONGEST_FIRST = sorted(_POLICY_KEYS, key=len, reverse=True)
 _GLOBAL_KEYS = ("policy", "matchstrategy", "debug_header")
 
 
@@ -259,7 +267,8 @@ def _group_by_policy(
         if name is not None:
             grouped[name][key[len(name) + 1 :]] = (key, value)
             continue
-        option = next((option for option in _POLICY_KEYS if key.endswith(f"_{option}")), None)
+        # Longest first: "other_expose_headers" is policy 'other', not 'other_expose'.
+        option = next((option for option in _KEYS_LONGEST_FIRST if key.endswith(f"_{option}")), None)
         if option is not None and key != option:
             policy = key[: -len(option) - 1]
             if policy == DENY:
@@ -296,7 +305,7 @@ def _compile_policy(
         problems.append(Problem(name, f"{prefix}origin", None, "is required"))
     if len(problems) > before:
         return None
-    policy = Policy(
+    policy = Policy.build(
         name=name,
         origins=values["origin"],
         methods=values["methods"],
@@ -306,15 +315,62 @@ def _compile_policy(
         max_age=values["maxage"],
         private_network=values["private_network"],
     )
+    refusal = _credentials_refusal(policy, prefix)
+    if refusal is not None:
+        problems.append(refusal)
+        return None
     warnings.extend(_risks(policy, prefix))
     return policy
+
+
+def _credentials_refusal(policy: Policy, prefix: str) -> Optional[Problem]:
+    """Origins that would let every site read users' credentialed answers: an error.
+
+    Reflecting any origin with credentials is the bug behind Hono CVE-2026-54290 and
+    RESTEasy GHSA-972r-f3fv-whm3; browsers refuse a literal `*` with credentials.
+    """
+    if not policy.credentials:
+        return None
+    entries = policy.origins.entries
+    if entries == (ANY,):
+        what = "'*' allows every origin"
+    else:
+        host_wide = [entry for entry in entries if covers_every_host(entry)]
+        if not host_wide:
+            return None
+        what = f"{host_wide[0]!r} leaves the whole host to wildcards, so it allows every site"
+    reason = (
+        f"is refused with {prefix}credentials=true: {what}, and with credentials every such site "
+        "could read your users' answers. Drop credentials, or list the origins (patterns such as "
+        f"'https://*.example.com' are fine); if every site may really read your users' data, write "
+        f"{prefix}origin=copy"
+    )
+    return Problem(policy.name, f"{prefix}origin", " ".join(entries), reason)
 
 
 def _risks(policy: Policy, prefix: str) -> list[Problem]:
     entries = policy.origins.entries
     key = f"{prefix}origin"
     risks = [Problem(policy.name, key, entry, warning) for entry in entries for warning in pattern_warnings(entry)]
-    if policy.credentials and entries[0] in (ANY, COPY):
-        reason = f"with {prefix}credentials=true lets every site make credentialed requests and read the answers"
-        risks.insert(0, Problem(policy.name, key, entries[0], reason))
+    if not policy.credentials:
+        return risks
+    credentialed = f"with {prefix}credentials=true"
+    if entries[0] == COPY:
+        reason = f"{credentialed} lets every site make credentialed requests and read the answers"
+        risks.insert(0, Problem(policy.name, key, COPY, reason))
+    for entry in entries:
+        if entry == NULL:
+            reason = (
+                f"{credentialed} lets any page read the answers: sandboxed iframes and data: URLs send Origin: null"
+            )
+            risks.append(Problem(policy.name, key, entry, reason))
+        elif entry.startswith("http://") and not is_loopback(entry):
+            reason = (
+                f"{credentialed} lets an attacker on the network, who can inject script into a plain-http page, "
+                "read the answers; list https:// origins"
+            )
+            risks.append(Problem(policy.name, key, entry, reason))
+        elif fixes_only_top_level_domain(entry):
+            reason = f"{credentialed} trusts every site under a top-level domain; list the sites"
+            risks.append(Problem(policy.name, key, entry, reason))
     return risks

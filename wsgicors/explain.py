@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import copy
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 from wsgiref.util import setup_testing_defaults
 
-from .fetch import cors_check, needs_preflight, preflight_check, unsafe_header_names
-from .policy import Decision, Header, Policy
+from .answers import Answers
+from .fetch import RequestHeader, cors_check, needs_preflight, preflight_check, unsafe_header_names
+from .headers import Header
+from .origins import FILE, NULL
+from .policy import DECISION_KEY, Decision, Step
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
-
-    from .middleware import CORS
-
-
-@dataclass(frozen=True)
-class Step:
-    """One policy tried in turn: ``selected``, or skipped with a ``reason``."""
-
-    policy: Policy
-    selected: bool
-    reason: str
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
 @dataclass(frozen=True)
@@ -38,20 +30,26 @@ class Exchange:
 class Explanation:
     """What :meth:`wsgicors.CORS.explain` found.
 
+    :param origin: the origin explained (corrected, as ``corrections`` say).
+    :param headers: the request headers the script sets, as ``(name, value)``.
     :param steps: the policies tried, in order, up to the selected one.
     :param preflight: the answer to the preflight, if a browser sends one.
     :param actual: the headers added to the application's answer (here ``200 OK``).
     :param blocked: why a browser would not let the page read the answer, or ``None``.
+    :param corrections: how the origin given was changed into one a browser sends.
+    :param warnings: the configuration's warnings.
     """
 
     origin: str
     method: str
-    headers: tuple[str, ...]
+    headers: tuple[RequestHeader, ...]
     credentials: bool
     steps: tuple[Step, ...]
     preflight: Optional[Exchange]
     actual: Exchange
     blocked: Optional[str]
+    corrections: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def readable(self) -> bool:
@@ -60,21 +58,23 @@ class Explanation:
 
 
 def explain(
-    middleware: CORS,
+    answers: Answers,
+    probe: WSGIApplication,
     origin: str,
-    method: str = "GET",
-    headers: Iterable[str] = (),
-    preflight: bool = False,
-    credentials: bool = False,
+    method: str,
+    header_lines: Iterable[str],
+    preflight: bool,
+    credentials: bool,
 ) -> Explanation:
-    """Run ``middleware`` on a browser's request, around a stand-in for its application.
+    """What ``answers`` give a browser's request, found by running ``probe``: the
+    middleware giving those answers, around :func:`stand_in_app`.
 
-    :param preflight: send a preflight even if the method and headers need none.
-    :param credentials: the page fetches with ``credentials: "include"``.
+    :param origin: the page's origin; one a browser would not send is corrected first.
+    :param header_lines: the request headers the script sets: ``"Name"`` or ``"Name: value"``.
+    :raises ValueError: for an origin without a scheme.
     """
-    headers = tuple(headers)
-    probe = copy.copy(middleware)
-    probe.application = stand_in_app
+    origin, corrections = correct_origin(origin)
+    headers = tuple(_request_header(line) for line in header_lines)
     preflighted = preflight or needs_preflight(method, headers)
     preflight_exchange = None
     blocked = None
@@ -95,32 +95,59 @@ def explain(
     actual = _exchange(probe, method, origin, {})
     if blocked is None:
         blocked = cors_check(_by_name(actual.headers), origin, credentials)
+    steps: list[Step] = []
+    answers.decide(origin, method, steps)
     return Explanation(
         origin=origin,
         method=method,
         headers=headers,
         credentials=credentials,
-        steps=_steps(middleware, origin, method),
+        steps=tuple(steps),
         preflight=preflight_exchange,
         actual=actual,
         blocked=blocked,
+        corrections=corrections,
+        warnings=tuple(str(warning) for warning in answers.config.warnings),
     )
 
 
-def _steps(middleware: CORS, origin: str, method: str) -> tuple[Step, ...]:
-    steps = []
-    for policy in middleware.config.policies:
-        if not policy.allows_origin(origin):
-            steps.append(Step(policy, False, "origin not allowed"))
-        elif middleware.config.verbmatch and not policy.allows_method(method):
-            steps.append(Step(policy, False, f"method {method!r} not allowed"))
-        else:
-            steps.append(Step(policy, True, "selected"))
-            break
-    return tuple(steps)
+def correct_origin(text: str) -> tuple[str, tuple[str, ...]]:
+    """The origin a browser sends for a page at ``text``, and what was changed to get it.
+
+    Users paste from the address bar: ``http://Localhost:6543/`` becomes
+    ``http://localhost:6543``, since a browser serializes an origin as lowercase
+    ``scheme://host[:port]`` without the default port
+    (https://html.spec.whatwg.org/#ascii-serialisation-of-an-origin).
+
+    :raises ValueError: for a value without a scheme, which cannot be guessed.
+    """
+    origin = text.strip()
+    if origin in (NULL, FILE):
+        return origin, ()
+    if "://" not in origin:
+        raise ValueError(f"origin {text!r} has no scheme: write it as a browser sends it, such as 'http://{origin}'")
+    corrections = []
+    scheme, _, rest = origin.partition("://")
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if host != rest:
+        corrections.append(f"dropped the path {rest[len(host) :]!r}: an origin has none")
+    lowered = f"{scheme}://{host}".lower()
+    if lowered != f"{scheme}://{host}":
+        corrections.append("lowercased it: browsers send origins in lowercase")
+    origin = lowered
+    default_port = {"http": ":80", "https": ":443"}.get(scheme.lower())
+    if default_port is not None and origin.endswith(default_port):
+        origin = origin[: -len(default_port)]
+        corrections.append(f"dropped the default port {default_port}: browsers never send it")
+    return origin, tuple(corrections)
 
 
-def _exchange(middleware: CORS, method: str, origin: str, extra: dict[str, str]) -> Exchange:
+def _request_header(header: str) -> RequestHeader:
+    name, _, value = header.partition(":")
+    return name.strip(), value.strip()
+
+
+def _exchange(middleware: WSGIApplication, method: str, origin: str, extra: dict[str, str]) -> Exchange:
     environ: dict[str, Any] = {"REQUEST_METHOD": method, "HTTP_ORIGIN": origin, **extra}
     setup_testing_defaults(environ)
     answers: list[tuple[str, list[Header]]] = []
@@ -130,7 +157,7 @@ def _exchange(middleware: CORS, method: str, origin: str, extra: dict[str, str])
 
     middleware(environ, start_response)
     status, headers = answers[-1]
-    return Exchange(status, tuple(headers), environ["wsgicors.decision"])
+    return Exchange(status, tuple(headers), environ[DECISION_KEY])
 
 
 def stand_in_app(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:

@@ -2,23 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Optional
+import re
+from typing import Iterable, Mapping, Optional, Tuple
 
 # https://fetch.spec.whatwg.org/#cors-safelisted-method
 SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-# https://fetch.spec.whatwg.org/#cors-safelisted-request-header (by name; Content-Type
-# counts only with a form or text value, so it is treated as not safelisted here).
-SAFELISTED_REQUEST_HEADERS = frozenset({"accept", "accept-language", "content-language"})
+# https://fetch.spec.whatwg.org/#cors-unsafe-request-header-byte
+_UNSAFE_BYTE = re.compile(r'[\x00-\x08\x0a-\x1f"():<>?@\[\\\]{}\x7f]')
+_LANGUAGE = re.compile(r"[0-9A-Za-z *,\-.;=]*")
+_SIMPLE_RANGE = re.compile(r"bytes=(?:[0-9]+-[0-9]*)")
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+
+#: A request header a script sets: (name, value).
+RequestHeader = Tuple[str, str]
 
 
-def needs_preflight(method: str, header_names: Iterable[str]) -> bool:
+def is_safelisted(name: str, value: str) -> bool:
+    """Whether a request header needs no preflight, by its name and value.
+
+    https://fetch.spec.whatwg.org/#cors-safelisted-request-header
+    """
+    name = name.lower()
+    if len(value) > 128:
+        return False
+    if name == "accept":
+        return _UNSAFE_BYTE.search(value) is None
+    if name in ("accept-language", "content-language"):
+        return _LANGUAGE.fullmatch(value) is not None
+    if name == "content-type":
+        essence = value.split(";", 1)[0].strip().lower()
+        return _UNSAFE_BYTE.search(value) is None and essence in _FORM_TYPES
+    if name == "range":
+        return _SIMPLE_RANGE.fullmatch(value) is not None
+    return False
+
+
+def needs_preflight(method: str, headers: Iterable[RequestHeader]) -> bool:
     """Whether a browser sends a preflight before this request."""
-    return method not in SAFELISTED_METHODS or bool(unsafe_header_names(header_names))
+    return method not in SAFELISTED_METHODS or bool(unsafe_header_names(headers))
 
 
-def unsafe_header_names(header_names: Iterable[str]) -> list[str]:
-    """The names a browser lists in ``Access-Control-Request-Headers``: lowercase, sorted."""
-    return sorted({name.lower() for name in header_names} - SAFELISTED_REQUEST_HEADERS)
+def unsafe_header_names(headers: Iterable[RequestHeader]) -> list[str]:
+    """The names a browser lists in ``Access-Control-Request-Headers``: lowercase, sorted.
+
+    https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names
+    """
+    headers = list(headers)
+    unsafe = {name.lower() for name, value in headers if not is_safelisted(name, value)}
+    # Safelisted values of more than 1024 bytes in all are unsafe after all.
+    if sum(len(value) for name, value in headers if name.lower() not in unsafe) > 1024:
+        unsafe.update(name.lower() for name, _ in headers)
+    return sorted(unsafe)
 
 
 def cors_check(headers: Mapping[str, str], origin: str, credentials: bool) -> Optional[str]:
@@ -55,7 +89,7 @@ def preflight_check(
     headers: Mapping[str, str],
     origin: str,
     method: str,
-    header_names: Iterable[str],
+    request_headers: Iterable[RequestHeader],
     credentials: bool,
 ) -> Optional[str]:
     """Why a browser refuses a preflight answer (None if it does not).
@@ -72,7 +106,7 @@ def preflight_check(
     if method not in methods and method not in SAFELISTED_METHODS and not wildcard:
         return f"Method {method} is not allowed by Access-Control-Allow-Methods in preflight response."
     allowed = {name.lower() for name in _list(headers.get("access-control-allow-headers", ""))}
-    for name in unsafe_header_names(header_names):
+    for name in unsafe_header_names(request_headers):
         # A `*` never covers Authorization: https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name
         covered = "*" in allowed and not credentials and name != "authorization"
         if name not in allowed and not covered:

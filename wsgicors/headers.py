@@ -1,38 +1,46 @@
-"""Response header lists: adding CORS headers to the app's and merging ``Vary``."""
+"""Header types and header lists: a preflight's requested names, ``Vary`` merging."""
 
 from __future__ import annotations
 
-from typing import Iterable, List, Sequence, Tuple
+import re
+from typing import Iterable, List, Optional, Tuple
 
-HeaderList = List[Tuple[str, str]]
+Header = Tuple[str, str]
+Headers = Tuple[Header, ...]
+HeaderList = List[Header]
 
-#: The last of the headers to add when the answer depends on the request's origin.
-VARY_ORIGIN = ("Vary", "Origin")
-#: Names (lowercase) of the app's headers that make adding ours more than an append.
-WATCHED_NAMES = frozenset({"vary", "access-control-allow-origin"})
+# RFC 9110 section 5.6.2: a method or a field name is a token.
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Far more than any page asks for; longer lists are refused unread (rs/cors
+# CVE-2025-47908 was such a list).
+MAX_REQUEST_HEADERS_LENGTH = 4096
 
 
-def add_cors_headers(headers: HeaderList, extra: Sequence[Tuple[str, str]], expose_names: bool = False) -> HeaderList:
-    """A new list: the app's ``headers``, plus the CORS headers in ``extra`` unless the app
-    set ``Access-Control-Allow-Origin`` itself, with ``Origin`` merged into its ``Vary``.
+def requested_header_names(value: str, listed: frozenset[str]) -> Optional[tuple[str, ...]]:
+    """The lowercase names in an ``Access-Control-Request-Headers`` value, or ``None`` if
+    one is not a header name.
 
-    :param extra: the CORS headers, ending with :data:`VARY_ORIGIN` when ``Origin`` is to
-        be merged into ``Vary``.
-    :param expose_names: expose the names of the app's headers (``*`` with credentials).
+    Parsed as Fetch parses a header list (https://fetch.spec.whatwg.org/#concept-header-list-get-decode-split):
+    split on commas, HTTP whitespace trimmed, empty elements ignored, so that several
+    header lines joined by the server (``a,,b``) are read as the names they hold. Each
+    element is matched on its own, so the work is linear in the value's length.
+
+    :param listed: lowercase names known to be tokens: a value that is one of them is
+        answered without splitting or matching (the usual preflight asks for one name).
     """
-    names = [name.lower() for name, _ in headers]
-    vary = bool(extra) and extra[-1] is VARY_ORIGIN
-    cors = extra[:-1] if vary else extra
-    if "access-control-allow-origin" in names:
-        cors = []
-    elif expose_names:
-        exposed = ", ".join(unique_names(name for name, _ in headers))
-        if exposed:
-            cors = [*cors, ("Access-Control-Expose-Headers", exposed)]
-    result = [*headers, *cors]
-    if vary:
-        merge_vary(result, names)
-    return result
+    # Only for ASCII: "\u212a".lower() is "k".
+    if value.isascii():
+        lowered = value.lower()
+        if lowered in listed:
+            return (lowered,)
+    names = []
+    for element in value.split(","):
+        name = element.strip(" \t")
+        if name:
+            if TOKEN.fullmatch(name) is None:
+                return None
+            names.append(name.lower())
+    return tuple(names)
 
 
 def unique_names(names: Iterable[str]) -> tuple[str, ...]:
@@ -43,20 +51,23 @@ def unique_names(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(spellings.values())
 
 
-def merge_vary(headers: HeaderList, names: List[str]) -> None:
-    """Add ``Origin`` to the first ``Vary`` header in ``headers`` (or a new one), in place.
+def merge_vary(headers: HeaderList, token: str) -> HeaderList:
+    """``headers`` with ``token`` merged into its first ``Vary`` header (or a new one).
 
-    :param names: the lowercased names of the app's headers, a prefix of ``headers``.
+    Vary is a list: one header, no repeated token, and ``*`` already covers every name.
+    https://www.rfc-editor.org/rfc/rfc9110#field.vary
     """
-    # Vary is a list: one header, no repeated token, and `*` already covers Origin.
-    # https://www.rfc-editor.org/rfc/rfc9110#field.vary
-    if "vary" not in names:
-        headers.append(VARY_ORIGIN)
-        return
-    values = [headers[i][1] for i, name in enumerate(names) if name == "vary"]
-    tokens = {token.strip().lower() for value in values for token in value.split(",")}
-    if "origin" in tokens or "*" in tokens:
-        return
-    first = names.index("vary")
+    lowered = token.lower()
+    first = None
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == "vary":
+            tokens = {part.strip().lower() for part in value.split(",")}
+            if lowered in tokens or "*" in tokens:
+                return headers
+            first = index if first is None else first
+    if first is None:
+        return [*headers, ("Vary", token)]
     name, value = headers[first]
-    headers[first] = (name, f"{value}, Origin" if value.strip() else "Origin")
+    merged = list(headers)
+    merged[first] = (name, f"{value}, {token}" if value.strip() else token)
+    return merged

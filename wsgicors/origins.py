@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Optional
 
 # A browser serializes an origin as scheme "://" host [":" port], in lowercase, without
 # the scheme's default port: https://html.spec.whatwg.org/#ascii-serialisation-of-an-origin
-# The groups split a domain origin as "scheme://", first label, tail: a subdomain
-# pattern's tail is sought in the tail.
+# The groups split a domain origin as "scheme://", first label, tail (the rest, port
+# included): a subdomain pattern's tail is sought in the tail. An IPv6 host has no tail.
+# A host that DNS cannot hold (a label over 63 characters, more than 253 in all) is not
+# an origin any browser sends: https://www.rfc-editor.org/rfc/rfc1035#section-2.3.4
 _SCHEME = r"[a-z][a-z0-9+.\-]*"
-_LABEL = r"[a-z0-9_\-]+"
+_LABEL = r"[a-z0-9_\-]{1,63}"
+_HOST_LENGTH = r"(?=[a-z0-9_\-.]{1,253}\.?(?::|$))"
 _PORT = r"6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}"
 _ORIGIN = re.compile(
-    rf"({_SCHEME}://)(?:{_LABEL}((?:\.{_LABEL})*\.?(?::(?:{_PORT}))?)|\[[0-9a-f:.]+\](?::(?:{_PORT}))?)", re.ASCII
+    rf"({_SCHEME}://)(?:{_HOST_LENGTH}{_LABEL}((?:\.{_LABEL})*\.?(?::(?:{_PORT}))?)|\[[0-9a-f:.]+\](?::(?:{_PORT}))?)",
+    re.ASCII,
 )
 _PORT_NUMBER = re.compile(_PORT, re.ASCII)
 # No real origin is longer (a host has at most 253 characters); checking the length
 # first keeps a hostile 1 MB Origin away from the regex engine.
 MAX_ORIGIN_LENGTH = 512
+# Browsers never serialize these ports: https://url.spec.whatwg.org/#default-port
+_DEFAULT_PORT_SUFFIXES = {"http://": ":80", "https://": ":443"}
 
 # An origin pattern: the same shape, where "*" and "?" may stand anywhere (fnmatch's two
 # wildcards; "[" stays literal so that IPv6 hosts can be written).
@@ -32,20 +38,39 @@ _ORIGIN_PATTERN = re.compile(
 # The usual pattern, a leading "*." label and nothing else wild: "https://*.example.com".
 _SUBDOMAIN_PATTERN = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)?\*(?P<tail>\.[^*?]+)", re.ASCII)
 
-_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
-
 ANY = "*"
 COPY = "copy"
 NULL = "null"
+# Some embedded WebViews send it for pages loaded from files; like `null`, it is allowed
+# only where listed, never by `copy` or a pattern.
+FILE = "file://"
 
 
 class InvalidOrigin(ValueError):
     """An ``origin`` entry that is not an origin, an origin pattern, ``*``, ``copy`` or ``null``."""
 
 
+def split_origin(value: str) -> Optional[tuple[str, Optional[str]]]:
+    """``("scheme://", tail)`` for an origin exactly as a browser serializes it, else ``None``.
+
+    The tail is what follows a domain's first label (``".example.com:8443"``); ``None``
+    for an IPv6 host. ``null`` and ``file://`` are not serialized origins here.
+    """
+    if len(value) > MAX_ORIGIN_LENGTH:
+        return None
+    match = _ORIGIN.fullmatch(value)
+    if match is None:
+        return None
+    scheme, tail = match.groups()
+    default_port = _DEFAULT_PORT_SUFFIXES.get(scheme)
+    if default_port is not None and value.endswith(default_port):
+        return None
+    return scheme, tail
+
+
 def is_serialized_origin(value: str) -> bool:
     """Whether ``value`` is an origin exactly as a browser sends it (``null`` is not)."""
-    return len(value) <= MAX_ORIGIN_LENGTH and _ORIGIN.fullmatch(value) is not None
+    return split_origin(value) is not None
 
 
 @dataclass(frozen=True)
@@ -89,8 +114,9 @@ class OriginMatcher:
     """The compiled ``origin`` setting of one policy.
 
     :param entries: the normalized entries, as configured (for ``repr`` and messages).
-    :param exact: origins allowed as they are, ``null`` included when listed.
+    :param exact: origins allowed as they are, ``null`` and ``file://`` included when listed.
     :param any_origin: ``*`` or ``copy``: every serialized origin is allowed.
+    :param wildcard: the entry is ``*``: answered with ``Access-Control-Allow-Origin: *``.
     :param subdomains: for ``scheme://*.domain[:port]`` patterns, the tails (``.domain[:port]``)
         by ``scheme://`` prefix, each with those of patterns without scheme, which are under ``""``.
     :param globs: every other pattern.
@@ -99,6 +125,7 @@ class OriginMatcher:
     entries: tuple[str, ...]
     exact: frozenset[str] = field(repr=False, compare=False)
     any_origin: bool = field(repr=False, compare=False)
+    wildcard: bool = field(repr=False, compare=False)
     subdomains: Mapping[str, frozenset[str]] = field(repr=False, compare=False)
     globs: tuple[Glob, ...] = field(repr=False, compare=False)
 
@@ -111,18 +138,19 @@ class OriginMatcher:
         """Whether the request's ``Origin`` value is allowed."""
         if origin in self.exact:
             return True
-        if self.exact_only or len(origin) > MAX_ORIGIN_LENGTH:
+        if self.exact_only:
             return False
-        # Wildcards, `*` and `copy` see only well-formed origins: this keeps "*.example.com"
+        # Wildcards, `*` and `copy` see only serialized origins: this keeps "*.example.com"
         # from matching "https://evil.net/.example.com" and keeps `null` out.
-        split = _ORIGIN.fullmatch(origin)
+        split = split_origin(origin)
         if split is None:
             return False
         if self.any_origin:
             return True
-        scheme, tail = split.groups()
+        scheme, tail = split
         tails = self.subdomains.get(scheme) or self.subdomains.get("")
-        # A leading "*" label may stand before each "." of the host.
+        # A leading "*" label may stand before each "." of the host; an IPv6 host (no
+        # tail) has no subdomains.
         while tails and tail:
             if tail in tails:
                 return True
@@ -155,6 +183,7 @@ def compile_origins(entries: Iterable[str]) -> OriginMatcher:
         entries=normalized,
         exact=frozenset(e for e in normalized if not is_wildcard(e) and e not in (ANY, COPY)),
         any_origin=normalized[0] in (ANY, COPY),
+        wildcard=normalized[0] == ANY,
         subdomains={prefix: frozenset(tails | any_scheme) for prefix, tails in subdomains.items()},
         globs=tuple(globs),
     )
@@ -171,7 +200,7 @@ def parse_origin_entry(entry: str) -> str:
     :raises InvalidOrigin: with the reason.
     """
     lowered = entry.lower()
-    if lowered in (ANY, COPY, NULL):
+    if lowered in (ANY, COPY, NULL, FILE):
         return lowered
     if not lowered.isascii():
         raise InvalidOrigin(
@@ -188,15 +217,16 @@ def parse_origin_entry(entry: str) -> str:
         if not _is_pattern(lowered):
             raise InvalidOrigin(f"has an entry {entry!r} that is not an origin pattern such as 'https://*.example.com'")
         return lowered
+    default_port = _DEFAULT_PORT_SUFFIXES.get(f"{scheme}://")
+    if default_port is not None and lowered.endswith(default_port):
+        lowered = lowered[: -len(default_port)]
     if not is_serialized_origin(lowered):
         raise InvalidOrigin(f"has an entry {entry!r} that is not an origin such as 'https://example.com:8443'")
-    default_port = _DEFAULT_PORTS.get(scheme)
-    if default_port and lowered.endswith(default_port):
-        lowered = lowered[: -len(default_port)]
     return lowered
 
 
 def _is_pattern(entry: str) -> bool:
+    """Whether a lowercase entry holding a wildcard is a well-formed origin pattern."""
     match = _ORIGIN_PATTERN.fullmatch(entry)
     if match is None or (match["scheme"] is None and not entry.startswith("*")):
         return False
@@ -204,7 +234,44 @@ def _is_pattern(entry: str) -> bool:
     if port is not None and "*" not in port and "?" not in port and _PORT_NUMBER.fullmatch(port) is None:
         return False
     host = match["host"]
+    # No empty label: "https://*..example.com" can never match.
     return host.startswith("[") or "" not in host.split(".")
+
+
+def _fixed_host_labels(entry: str) -> tuple[list[str], list[str]]:
+    """A pattern's host labels, and those of them without a wildcard."""
+    match = _ORIGIN_PATTERN.fullmatch(entry)
+    if match is None or not is_wildcard(entry):
+        return [], []
+    labels = match["host"].split(".")
+    return labels, [label for label in labels if "*" not in label and "?" not in label]
+
+
+def covers_every_host(entry: str) -> bool:
+    """Whether a pattern leaves the whole host to wildcards (``https://*``, ``*.*``)."""
+    labels, fixed = _fixed_host_labels(entry)
+    return bool(labels) and not fixed
+
+
+def fixes_only_top_level_domain(entry: str) -> bool:
+    """Whether a pattern's only fixed host label is the last one (``https://*.com``)."""
+    labels, fixed = _fixed_host_labels(entry)
+    return len(labels) > 1 and fixed == labels[-1:]
+
+
+def is_loopback(entry: str) -> bool:
+    """Whether an origin or pattern names a loopback host, which browsers treat as
+    potentially trustworthy even over http: https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy
+    """
+    match = _ORIGIN_PATTERN.fullmatch(entry)
+    if match is None:
+        return False
+    host = match["host"]
+    return (
+        host in ("localhost", "[::1]")
+        or host.endswith(".localhost")
+        or (host.startswith("127.") and host.replace(".", "").isdigit())
+    )
 
 
 def pattern_warnings(entry: str) -> list[str]:
@@ -214,7 +281,9 @@ def pattern_warnings(entry: str) -> list[str]:
         return []
     warnings = []
     if match["scheme"] is None:
-        warnings.append("has no scheme, so it matches http:// origins as well as https://")
+        warnings.append(
+            "has no scheme, so it matches every scheme: http://, https://, wss://, ftp://, chrome-extension://..."
+        )
     # Only a whole leading label ("*.example.com") keeps the registrable domain fixed.
     labels = match["host"].split(".")
     leading = 1 if labels[0] in ("*", "?") else 0
