@@ -3,10 +3,11 @@
 examples/demo.ini wires these PasteDeploy factories into a pipeline served by waitress:
 
 - ``urlmap``: a composite that sends each path prefix to its own app (like Paste's urlmap);
-- ``page_app``: the demo page, and ``/_demo/log``, what the server saw, for the page;
+- ``page_app``: the demo page, and ``/_demo/log``, what the server saw, for the page; on
+  the API's port, only a line pointing to the page's;
 - ``recorder``: a filter that records each API exchange: the request, the CORS headers
   of the answer, and the reason wsgicors logged for a refusal;
-- ``api_app``: a small JSON API; it knows nothing about CORS.
+- ``api_app``: a small JSON API that keeps its items in memory; it knows nothing about CORS.
 
 Run it from the repository root with ``PYTHONPATH=examples pserve examples/demo.ini``.
 """
@@ -14,15 +15,18 @@ Run it from the repository root with ``PYTHONPATH=examples pserve examples/demo.
 from __future__ import annotations
 
 import collections
+import configparser
 import itertools
 import json
 import logging
+import re
 import secrets
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 App = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
 
@@ -30,16 +34,16 @@ PAGE = Path(__file__).with_name("demo_page.html")
 
 # -- the API ----------------------------------------------------------------------------
 
-_ITEMS = {"1": {"id": "1", "name": "teapot"}, "2": {"id": "2", "name": "kettle"}}
 _request_ids = itertools.count(1)
 
 
-def _json(start_response: Callable[..., Any], status: str, data: object, *extra: tuple[str, str]) -> list[bytes]:
-    body = json.dumps(data).encode()
+def _answer(
+    start_response: Callable[..., Any], status: str, body: bytes, content_type: str, *extra: tuple[str, str]
+) -> list[bytes]:
     start_response(
         status,
         [
-            ("Content-Type", "application/json"),
+            ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
             ("X-Request-Id", str(next(_request_ids))),
             *extra,
@@ -48,27 +52,92 @@ def _json(start_response: Callable[..., Any], status: str, data: object, *extra:
     return [body]
 
 
-def api(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """``/items``, ``/items/<id>``, ``/stream``, ``/login`` (sets a cookie), ``/whoami``."""
-    method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-    if path == "/items" and method in ("GET", "HEAD"):
-        return _json(start_response, "200 OK", list(_ITEMS.values()))
-    if path.startswith("/items/"):
-        item = _ITEMS.get(path[len("/items/") :])
-        if item is None:
-            return _json(start_response, "404 Not Found", {"error": f"no item {path[7:]!r}"})
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        sent = environ["wsgi.input"].read(length).decode("utf-8", "replace") if length else ""
-        return _json(start_response, "200 OK", {"method": method, "item": item, "received": sent})
-    if path == "/stream":
-        start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
-        return _stream()
-    if path == "/login" and method == "POST":
-        cookie = f"demo_session={secrets.token_hex(8)}; Path=/; HttpOnly; SameSite=Lax"
-        return _json(start_response, "200 OK", {"logged_in": True}, ("Set-Cookie", cookie))
-    if path == "/whoami":
-        return _json(start_response, "200 OK", {"cookie": environ.get("HTTP_COOKIE")})
-    return _json(start_response, "404 Not Found", {"error": f"no route {method} {path}"})
+def _json(start_response: Callable[..., Any], status: str, data: object, *extra: tuple[str, str]) -> list[bytes]:
+    return _answer(start_response, status, json.dumps(data).encode(), "application/json", *extra)
+
+
+def _body(environ: dict) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return environ["wsgi.input"].read(length) if length else b""
+
+
+class DemoApi:
+    """A small JSON API that knows nothing about CORS; it keeps its items in memory.
+
+    ``GET /items``; ``POST /items`` adds one (a form: ``name=...``); ``GET``, ``PUT`` (JSON:
+    ``{"name": ...}``) and ``DELETE`` ``/items/<id>``; ``POST /reset`` brings back the two
+    starting items; ``/stream``; ``POST /login`` sets a cookie; ``/whoami`` shows it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # waitress serves requests from several threads
+        self._items: dict[str, str] = {}
+        self._ids = itertools.count()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._items = {"1": "teapot", "2": "kettle"}
+            self._ids = itertools.count(3)
+
+    def items(self) -> list[dict[str, str]]:
+        with self._lock:
+            return [{"id": item_id, "name": name} for item_id, name in self._items.items()]
+
+    def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        if path == "/items" and method in ("GET", "HEAD"):
+            return _json(start_response, "200 OK", self.items())
+        if path == "/items" and method == "POST":
+            name = urllib.parse.parse_qs(_body(environ).decode("utf-8", "replace")).get("name", [""])[0]
+            if not name:
+                return _json(start_response, "400 Bad Request", {"error": "send a form with name=..."})
+            with self._lock:
+                item_id = str(next(self._ids))
+                self._items[item_id] = name
+            return _json(start_response, "201 Created", {"id": item_id, "name": name})
+        if path.startswith("/items/"):
+            status, data = self._item(method, path[len("/items/") :], _body(environ))
+            return _json(start_response, status, data)
+        if path == "/reset" and method == "POST":
+            self.reset()
+            return _json(start_response, "200 OK", self.items())
+        if path == "/stream":
+            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+            return _stream()
+        if path == "/login" and method == "POST":
+            cookie = f"demo_session={secrets.token_hex(8)}; Path=/; HttpOnly; SameSite=Lax"
+            return _json(start_response, "200 OK", {"logged_in": True}, ("Set-Cookie", cookie))
+        if path == "/whoami":
+            return _json(start_response, "200 OK", {"cookie": environ.get("HTTP_COOKIE")})
+        return _json(start_response, "404 Not Found", {"error": f"no route {method} {path}"})
+
+    def _item(self, method: str, item_id: str, body: bytes) -> tuple[str, object]:
+        """The status and JSON answer of ``method`` on ``/items/<item_id>``."""
+        if method not in ("GET", "HEAD", "PUT", "DELETE"):
+            return "405 Method Not Allowed", {"error": f"{method} is not supported on an item"}
+        name = _name(body) if method == "PUT" else None
+        if method == "PUT" and name is None:
+            return "400 Bad Request", {"error": 'send JSON: {"name": "..."}'}
+        with self._lock:
+            if item_id not in self._items:
+                return "404 Not Found", {"error": f"no item {item_id!r}"}
+            if name is not None:
+                self._items[item_id] = name
+            item = {"id": item_id, "name": self._items[item_id]}
+            if method == "DELETE":
+                del self._items[item_id]
+                return "200 OK", {"deleted": item}
+        return "200 OK", item
+
+
+def _name(body: bytes) -> Optional[str]:
+    """The non-empty ``name`` string of a JSON object, or None."""
+    try:
+        name = json.loads(body).get("name")
+    except (ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) and name else None
 
 
 def _stream() -> Iterable[bytes]:
@@ -79,8 +148,8 @@ def _stream() -> Iterable[bytes]:
 
 
 def api_app(global_conf: Mapping[str, str], **settings: str) -> App:
-    """PasteDeploy app factory: ``use = call:cors_demo:api_app``."""
-    return api
+    """PasteDeploy app factory: ``use = call:cors_demo:api_app``; a new API, with its own items."""
+    return DemoApi()
 
 
 # -- what the server saw, for the page ---------------------------------------------------
@@ -158,16 +227,22 @@ def log_after(last_id: int) -> list[dict[str, Any]]:
 
 def page_app(global_conf: Mapping[str, str], api_url: str, page_url: str, other_page_url: str, **settings: str) -> App:
     """PasteDeploy app factory: the demo page, which calls ``api_url``; prints the URLs to open."""
+    api = api_url.rstrip("/")
     ini = global_conf.get("__file__")
-    shown = _section(Path(ini).read_text(encoding="utf-8"), "filter:cors") if ini else ""
-    config = json.dumps({"api": api_url.rstrip("/"), "page": page_url, "other": other_page_url, "filter": shown})
+    shown = _section(Path(ini), "filter:cors", global_conf) if ini else ""
+    config = json.dumps({"api": api, "page": page_url, "other": other_page_url, "filter": shown})
     config = config.replace("</", "<\\/")  # keep the JSON inside its <script>
     html = PAGE.read_text(encoding="utf-8").replace("/*DEMO_CONFIG*/{}", config).encode()
+    api_port = str(urllib.parse.urlsplit(api).port)
+    pointer = (
+        f"This is the port of the wsgicors demo's API ({api}/items).\n"
+        f"The demo page is at {page_url} : it calls this API from another origin.\n"
+    ).encode()
     print(
         "\nwsgicors demo: open the page, it calls the API on another origin\n"
         f"  page, from an allowed origin:        {page_url}\n"
         f"  the same page from an unlisted one:  {other_page_url}\n"
-        f"  the API, behind the CORS filter:     {api_url.rstrip('/')}/items\n"
+        f"  the API, behind the CORS filter:     {api}/items\n"
         "  (Ctrl-C stops the server)\n",
         file=sys.stderr,
         flush=True,
@@ -175,16 +250,12 @@ def page_app(global_conf: Mapping[str, str], api_url: str, page_url: str, other_
 
     def page(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if environ.get("SERVER_PORT") == api_port:
+            # Served from the API's origin, the page's calls would all be same-origin.
+            status = "200 OK" if path in ("", "/") else "404 Not Found"
+            return _answer(start_response, status, pointer, "text/plain; charset=utf-8")
         if path in ("", "/"):
-            start_response(
-                "200 OK",
-                [
-                    ("Content-Type", "text/html; charset=utf-8"),
-                    ("Content-Length", str(len(html))),
-                    ("Cache-Control", "no-store"),
-                ],
-            )
-            return [html]
+            return _answer(start_response, "200 OK", html, "text/html; charset=utf-8", ("Cache-Control", "no-store"))
         if path == "/_demo/log":
             after = environ.get("QUERY_STRING", "").partition("after=")[2].partition("&")[0]
             return _json(
@@ -195,16 +266,23 @@ def page_app(global_conf: Mapping[str, str], api_url: str, page_url: str, other_
     return page
 
 
-def _section(ini_text: str, name: str) -> str:
-    """The raw text of section ``[name]`` of an ini file, comments included."""
+def _section(ini: Path, name: str, global_conf: Mapping[str, str]) -> str:
+    """Section ``[name]`` of ``ini`` as written, comments kept, with each ``%(key)s``
+    replaced by its value, interpolated as PasteDeploy does."""
+    parser = configparser.ConfigParser(defaults=global_conf)
+    parser.read(ini, encoding="utf-8")
     lines: list[str] = []
     inside = False
-    for line in ini_text.splitlines():
+    for line in ini.read_text(encoding="utf-8").splitlines():
         if line.startswith("["):
             inside = line.strip() == f"[{name}]"
         if inside:
             lines.append(line)
-    return "\n".join(lines).strip()
+    return re.sub(
+        r"%\(([^)]*)\)s|%%",
+        lambda match: parser.get(name, match[1], fallback=match[0]) if match[1] else "%",
+        "\n".join(lines).strip(),
+    )
 
 
 # -- the composite --------------------------------------------------------------------------
