@@ -1,0 +1,1 @@
+"""The smallest Django project the README's Django recipe (its ``myproject/wsgi.py``) serves."""
