@@ -38,7 +38,7 @@ _PREFLIGHT_VARY = ("Origin", "Access-Control-Request-Method", "Access-Control-Re
 _PRIVATE_NETWORK_VARY = "Access-Control-Request-Private-Network"
 #: Answers decided for origins not listed exactly are kept for reuse, this many at most;
 #: the memo is emptied when full, so that memory never grows with traffic.
-RECENT_ANSWERS = 512
+RECENT_ANSWERS = 256
 #: Names (lowercase) of the app's headers that make adding ours more than an append.
 WATCHED_NAMES = frozenset(
     {"vary", "access-control-allow-origin", "access-control-allow-credentials", "access-control-expose-headers"}
