@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from support import EchoApp
+from support import RecordingApp
 
 from wsgicors import CORS, ConfigurationError, make_middleware
 
 
 def compiled(settings=None, **kw):
-    return CORS(EchoApp(), settings, **kw).config
+    return CORS(RecordingApp(), settings, **kw).config
 
 
 def test_a_compiled_policy_reads_back_as_configured():
@@ -87,7 +87,7 @@ def test_bare_keys_form_one_unnamed_policy_in_every_form(settings):
 
 
 def test_bare_keys_from_paste_form_one_policy():
-    (policy,) = make_middleware(EchoApp(), {}, origin="*").config.policies
+    (policy,) = make_middleware(RecordingApp(), {}, origin="*").config.policies
     assert policy.name is None
 
 
@@ -368,7 +368,7 @@ def test_prefixed_keys_without_a_policy_list_are_ignored_with_a_warning(caplog):
     ],
 )
 def test_risky_settings_log_one_warning_at_construction(caplog, settings, warning):
-    app = CORS(EchoApp(), settings)
+    app = CORS(RecordingApp(), settings)
     assert len(caplog.records) == 1
     assert caplog.records[0].levelname == "WARNING"
     assert warning in caplog.records[0].getMessage()
@@ -385,7 +385,7 @@ def test_safe_settings_log_nothing(caplog):
 
 def test_paste_global_conf_is_not_read():
     app = make_middleware(
-        EchoApp(),
+        RecordingApp(),
         {"here": "/srv", "__file__": "/srv/app.ini", "origin": "*", "maxage": "x"},
         origin="https://a.example",
     )
@@ -394,4 +394,4 @@ def test_paste_global_conf_is_not_read():
 
 
 def test_paste_global_conf_alone_configures_nothing():
-    assert make_middleware(EchoApp(), {"origin": "*", "here": "/srv"}).config.policies == ()
+    assert make_middleware(RecordingApp(), {"origin": "*", "here": "/srv"}).config.policies == ()

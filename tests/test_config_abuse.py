@@ -4,7 +4,7 @@ and the key, never a middleware that half works."""
 from __future__ import annotations
 
 import pytest
-from hostile_support import RecordingApp
+from support import RecordingApp
 
 from wsgicors import CORS, ConfigurationError, make_middleware
 

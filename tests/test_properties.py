@@ -8,7 +8,9 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from hostile_support import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support import (
     FIELD_VALUE,
     TOKEN,
     HeaderList,
@@ -18,8 +20,6 @@ from hostile_support import (
     make_environ,
     preflight_environ,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from wsgicors import CORS, ConfigurationError
 
@@ -392,7 +392,7 @@ def test_the_app_is_called_once_for_every_other_request_and_never_for_a_prefligh
 @given(configured_requests(), app_headers, bodies)
 def test_the_body_and_the_apps_own_headers_pass_through_unchanged(configured, headers, body):
     configuration, incoming = configured
-    response = call(CORS(RecordingApp(headers, body), configuration.settings), incoming.environ)
+    response = call(CORS(RecordingApp(headers, body=body), configuration.settings), incoming.environ)
     if incoming.preflight:
         return
     assert response.body == b"".join(body)

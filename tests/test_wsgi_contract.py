@@ -10,7 +10,7 @@ from wsgiref.util import FileWrapper
 from wsgiref.validate import validator
 
 import pytest
-from hostile_support import HeaderList, RecordingApp, call, cors_headers, make_environ, preflight_environ, values
+from support import HeaderList, RecordingApp, call, cors_headers, make_environ, preflight_environ, values
 
 from wsgicors import CORS
 
