@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
-from wsgiref.util import setup_testing_defaults
-from wsgiref.validate import validator
 
 import pytest
 from support import TEXT, RecordingApp, cors_headers
@@ -170,70 +167,3 @@ def test_a_refused_request_is_logged_at_debug(make_app, caplog):
             "CORS request refused: no policy allows origin 'https://other.example' with method 'DELETE'",
         )
     ]
-
-
-class TestWsgiContract:
-    """PEP 3333: exc_info, write(), the app's iterable and start_response's result pass through."""
-
-    @staticmethod
-    def call(app, origin=SITE):
-        environ = {"REQUEST_METHOD": "GET", "HTTP_ORIGIN": origin}
-        setup_testing_defaults(environ)
-        calls = []
-
-        def start_response(status, headers, exc_info=None):
-            calls.append((status, headers, exc_info))
-            return calls.append
-
-        return app(environ, start_response), calls
-
-    def test_the_app_iterable_is_returned_unchanged(self):
-        body = iter([b"a", b"b"])
-        result, _ = self.call(
-            CORS(lambda environ, start_response: (start_response("200 OK", []), body)[1], origin=SITE)
-        )
-        assert result is body
-
-    def test_the_write_callable_of_start_response_is_returned_to_the_app(self):
-        def app(environ, start_response):
-            write = start_response("200 OK", [("Content-Type", "text/plain")])
-            write(b"written")
-            return []
-
-        _, calls = self.call(CORS(app, origin=SITE))
-        assert calls[-1] == b"written"
-
-    def test_exc_info_is_passed_through_with_cors_headers_on_the_error_response(self):
-        def app(environ, start_response):
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            try:
-                raise RuntimeError("late failure")
-            except RuntimeError:
-                start_response("500 Internal Server Error", [("Content-Type", "text/plain")], sys.exc_info())
-            return [b"error"]
-
-        _, calls = self.call(CORS(app, origin=SITE))
-        status, headers, exc_info = calls[-1]
-        assert status == "500 Internal Server Error"
-        assert exc_info[0] is RuntimeError
-        assert headers == [
-            ("Content-Type", "text/plain"),
-            ("Access-Control-Allow-Origin", SITE),
-            ("Vary", "Origin"),
-        ]
-
-    @pytest.mark.parametrize(
-        ("method", "headers"),
-        [
-            pytest.param("GET", {"Origin": SITE}, id="allowed"),
-            pytest.param("GET", {"Origin": "https://other.example"}, id="refused"),
-            pytest.param("GET", {}, id="no-origin"),
-            pytest.param("OPTIONS", {"Origin": SITE, "Access-Control-Request-Method": "PUT"}, id="preflight"),
-            pytest.param("OPTIONS", {"Origin": SITE}, id="plain-options"),
-        ],
-    )
-    def test_the_stack_passes_wsgiref_validate_on_both_sides(self, method, headers):
-        inner = validator(RecordingApp())
-        app = TestApp(validator(CORS(inner, origin=SITE, methods="GET, PUT", credentials=True)))
-        response = app.request("/", method=method, headers=headers)
-        assert response.status == "200 OK"

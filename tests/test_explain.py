@@ -66,7 +66,15 @@ def test_a_preflight_is_sent_as_a_browser_sends_it():
 
 
 def test_preflight_can_be_forced_for_a_simple_request():
-    assert middleware(origin=SITE).explain(SITE, preflight=True).preflight.status == "200 OK"
+    explanation = middleware(origin=SITE).explain(SITE, preflight=True)
+    assert explanation.preflight.decision.allowed
+    assert explanation.preflight.headers == (
+        ("Content-Type", "text/plain"),
+        ("Content-Length", "0"),
+        ("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
+        ("Access-Control-Allow-Origin", SITE),
+        ("Access-Control-Allow-Methods", "GET, HEAD, POST"),
+    )
 
 
 def test_a_refused_preflight_blocks_with_the_reason_and_detail():

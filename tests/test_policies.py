@@ -90,10 +90,3 @@ def test_a_star_policy_after_a_specific_one_needs_vary(make_app):
     response = client.actual("https://anyone.example")
     assert cors_headers(response) == {"Access-Control-Allow-Origin": "*"}
     assert response.headers["Vary"] == "Origin"
-
-
-def test_null_origin_is_allowed_only_by_a_policy_listing_it(make_app):
-    client = make_app(policy="sandbox, all", sandbox_origin="null", all_origin="copy")
-    assert cors_headers(client.actual("null")) == {"Access-Control-Allow-Origin": "null"}
-    assert cors_headers(make_app(origin="copy").actual("null")) == {}
-    assert cors_headers(make_app(origin="https://*").actual("null")) == {}

@@ -114,23 +114,6 @@ def test_empty_request_headers_value_counts_as_none_requested(make_app):
     assert response.headers["Access-Control-Allow-Origin"] == SITE
 
 
-@pytest.mark.parametrize(
-    ("method", "request_headers"),
-    [
-        pytest.param("GET\r\nX-Evil: 1", None, id="method-with-crlf"),
-        pytest.param("GE T", None, id="method-with-space"),
-        pytest.param("", None, id="empty-method"),
-        pytest.param("GET", "x-token,,x-trace", id="headers-with-empty-item"),
-        pytest.param("GET", "x-token\r\nX-Evil: 1", id="headers-with-crlf"),
-        pytest.param("GET", "x token", id="headers-with-space-inside-a-name"),
-    ],
-)
-def test_malformed_request_method_or_headers_refuse_the_preflight(make_app, method, request_headers):
-    client = make_app(origin=SITE, methods="*", headers="*")
-    response = client.preflight(SITE, method, request_headers)
-    assert cors_headers(response) == {}
-
-
 def test_credentials_add_allow_credentials(make_app):
     response = make_app(origin=SITE, credentials=True).preflight(SITE, "GET")
     assert cors_headers(response) == {
