@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pytest
-from support import EchoApp, Stack
+from support import Client, RecordingApp
 
 from wsgicors import CORS
 
 
 @pytest.fixture
 def make_app():
-    """``make_app(settings=None, app=None, **kw)`` -> a Stack over ``CORS(app, settings, **kw)``."""
+    """``make_app(settings=None, app=None, **kw)`` -> a ``Client`` over ``CORS(app, settings, **kw)``.
 
-    def make(settings: Optional[dict[str, Any]] = None, app: Optional[EchoApp] = None, **kw: Any) -> Stack:
-        echo = app or EchoApp()
-        stack = Stack(CORS(echo, settings, **kw))
-        stack.echo = echo
-        return stack
+    ``client.cors`` is the middleware, ``client.app`` the ``RecordingApp`` it wraps.
+    """
+
+    def make(settings: Optional[dict[str, Any]] = None, app: Optional[RecordingApp] = None, **kw: Any) -> Client:
+        app = app or RecordingApp()
+        return Client(CORS(app, settings, **kw), app)
 
     return make

@@ -228,21 +228,6 @@ def request(
         connection.close()
 
 
-def cors_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The ``Access-Control-*`` headers of a response, by name; duplicates are an error."""
-    found: dict[str, str] = {}
-    for name, value in headers:
-        if name.lower().startswith("access-control-"):
-            assert name not in found, f"{name} sent twice"
-            found[name] = value
-    return found
-
-
-def header_values(headers: Iterable[tuple[str, str]], name: str) -> list[str]:
-    """Every value of header ``name`` (any case) in wire order."""
-    return [value for key, value in headers if key.lower() == name.lower()]
-
-
 # -- the app the served pipelines wrap -------------------------------------------------
 
 

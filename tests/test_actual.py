@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-import sys
-from wsgiref.util import setup_testing_defaults
-from wsgiref.validate import validator
 
 import pytest
-from support import EchoApp, cors_headers
+from support import TEXT, RecordingApp, cors_headers
 from webtest import TestApp
 
 from wsgicors import CORS
@@ -23,9 +20,9 @@ def test_allowed_origin_gets_allow_origin_and_vary(make_app):
 
 
 def test_the_app_is_called_once_and_its_answer_kept(make_app):
-    app = make_app(origin=SITE, app=EchoApp([("Content-Type", "text/plain"), ("X-App", "1")]))
-    response = app.actual(SITE, "POST")
-    assert app.echo.calls == 1
+    client = make_app(origin=SITE, app=RecordingApp([*TEXT, ("X-App", "1")]))
+    response = client.actual(SITE, "POST")
+    assert client.app.calls == 1
     assert response.body == b"body"
     assert response.headers["X-App"] == "1"
 
@@ -49,13 +46,13 @@ def test_expose_star_without_credentials_is_sent_as_star(make_app):
 
 
 def test_expose_star_with_credentials_exposes_the_app_header_names(make_app):
-    echo = EchoApp([("Content-Type", "text/plain"), ("X-Total", "3"), ("x-total", "4"), ("X-Page", "1")])
-    response = make_app(origin=SITE, expose_headers="*", credentials=True, app=echo).actual(SITE)
+    app = RecordingApp([*TEXT, ("X-Total", "3"), ("x-total", "4"), ("X-Page", "1")])
+    response = make_app(origin=SITE, expose_headers="*", credentials=True, app=app).actual(SITE)
     assert response.headers["Access-Control-Expose-Headers"] == "Content-Type, X-Total, X-Page"
 
 
 def test_expose_star_with_credentials_sends_nothing_to_expose_when_the_app_sets_no_header(make_app):
-    response = make_app(origin=SITE, expose_headers="*", credentials=True, app=EchoApp([])).actual(SITE)
+    response = make_app(origin=SITE, expose_headers="*", credentials=True, app=RecordingApp([])).actual(SITE)
     assert "Access-Control-Expose-Headers" not in response.headers
 
 
@@ -65,11 +62,11 @@ def test_preflight_only_headers_are_not_sent_on_actual_responses(make_app):
 
 
 def test_refused_origin_gets_no_cors_headers_but_vary(make_app):
-    app = make_app(origin=SITE, credentials=True, expose_headers="X-Total")
-    response = app.actual("https://other.example")
+    client = make_app(origin=SITE, credentials=True, expose_headers="X-Total")
+    response = client.actual("https://other.example")
     assert cors_headers(response) == {}
     assert response.headers.getall("Vary") == ["Origin"]
-    assert app.echo.calls == 1
+    assert client.app.calls == 1
 
 
 def test_request_without_origin_gets_vary_origin_only(make_app):
@@ -98,8 +95,8 @@ def test_any_origin_with_credentials_reflects_the_origin_and_varies(make_app):
 
 
 def test_nothing_configured_leaves_responses_untouched(make_app):
-    app = make_app()
-    response = app.actual(SITE)
+    client = make_app()
+    response = client.actual(SITE)
     assert response.headerlist == [("Content-Type", "text/plain"), ("Content-Length", "4")]
 
 
@@ -113,40 +110,40 @@ def test_nothing_configured_leaves_responses_untouched(make_app):
     ],
 )
 def test_origin_is_merged_into_the_app_vary_header(make_app, app_vary, merged):
-    echo = EchoApp([("Content-Type", "text/plain"), ("Vary", app_vary)])
-    response = make_app(origin=SITE, app=echo).actual(SITE)
+    app = RecordingApp(vary=app_vary)
+    response = make_app(origin=SITE, app=app).actual(SITE)
     assert response.headers.getall("Vary") == [merged]
 
 
 def test_vary_is_merged_whatever_the_case_of_the_app_header_name(make_app):
-    echo = EchoApp([("Content-Type", "text/plain"), ("vary", "Cookie")])
-    response = make_app(origin=SITE, app=echo).actual("https://other.example")
+    app = RecordingApp([*TEXT, ("vary", "Cookie")])
+    response = make_app(origin=SITE, app=app).actual("https://other.example")
     assert [(n, v) for n, v in response.headerlist if n.lower() == "vary"] == [("vary", "Cookie, Origin")]
 
 
 def test_origin_in_a_second_app_vary_header_is_not_repeated(make_app):
-    echo = EchoApp([("Content-Type", "text/plain"), ("Vary", "Cookie"), ("Vary", "Origin")])
-    response = make_app(origin=SITE, app=echo).actual(SITE)
+    app = RecordingApp([*TEXT, ("Vary", "Cookie"), ("Vary", "Origin")])
+    response = make_app(origin=SITE, app=app).actual(SITE)
     assert response.headers.getall("Vary") == ["Cookie", "Origin"]
 
 
 def test_cors_headers_set_by_the_app_win(make_app):
-    echo = EchoApp([("Content-Type", "text/plain"), ("Access-Control-Allow-Origin", "https://app.example")])
-    response = make_app(origin=SITE, credentials=True, app=echo).actual(SITE)
+    app = RecordingApp([*TEXT, ("Access-Control-Allow-Origin", "https://app.example")])
+    response = make_app(origin=SITE, credentials=True, app=app).actual(SITE)
     assert cors_headers(response) == {"Access-Control-Allow-Origin": "https://app.example"}
     assert response.headers["Vary"] == "Origin"
 
 
 @pytest.mark.parametrize("status", ["404 Not Found", "500 Internal Server Error"])
 def test_error_responses_get_cors_headers_too(make_app, status):
-    app = make_app(origin=SITE, app=EchoApp(status=status))
-    response = app.actual(SITE, expect_errors=True)
+    client = make_app(origin=SITE, app=RecordingApp(status=status))
+    response = client.actual(SITE, expect_errors=True)
     assert response.status == status
     assert cors_headers(response) == {"Access-Control-Allow-Origin": SITE}
 
 
 def test_options_request_without_request_method_is_an_actual_request(make_app):
-    response = make_app(origin=SITE).options("/", headers={"Origin": SITE})
+    response = make_app(origin=SITE).actual(SITE, "OPTIONS")
     assert cors_headers(response) == {"Access-Control-Allow-Origin": SITE}
 
 
@@ -170,70 +167,3 @@ def test_a_refused_request_is_logged_at_debug(make_app, caplog):
             "CORS request refused: no policy allows origin 'https://other.example' with method 'DELETE'",
         )
     ]
-
-
-class TestWsgiContract:
-    """PEP 3333: exc_info, write(), the app's iterable and start_response's result pass through."""
-
-    @staticmethod
-    def call(app, origin=SITE):
-        environ = {"REQUEST_METHOD": "GET", "HTTP_ORIGIN": origin}
-        setup_testing_defaults(environ)
-        calls = []
-
-        def start_response(status, headers, exc_info=None):
-            calls.append((status, headers, exc_info))
-            return calls.append
-
-        return app(environ, start_response), calls
-
-    def test_the_app_iterable_is_returned_unchanged(self):
-        body = iter([b"a", b"b"])
-        result, _ = self.call(
-            CORS(lambda environ, start_response: (start_response("200 OK", []), body)[1], origin=SITE)
-        )
-        assert result is body
-
-    def test_the_write_callable_of_start_response_is_returned_to_the_app(self):
-        def app(environ, start_response):
-            write = start_response("200 OK", [("Content-Type", "text/plain")])
-            write(b"written")
-            return []
-
-        _, calls = self.call(CORS(app, origin=SITE))
-        assert calls[-1] == b"written"
-
-    def test_exc_info_is_passed_through_with_cors_headers_on_the_error_response(self):
-        def app(environ, start_response):
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            try:
-                raise RuntimeError("late failure")
-            except RuntimeError:
-                start_response("500 Internal Server Error", [("Content-Type", "text/plain")], sys.exc_info())
-            return [b"error"]
-
-        _, calls = self.call(CORS(app, origin=SITE))
-        status, headers, exc_info = calls[-1]
-        assert status == "500 Internal Server Error"
-        assert exc_info[0] is RuntimeError
-        assert headers == [
-            ("Content-Type", "text/plain"),
-            ("Access-Control-Allow-Origin", SITE),
-            ("Vary", "Origin"),
-        ]
-
-    @pytest.mark.parametrize(
-        ("method", "headers"),
-        [
-            pytest.param("GET", {"Origin": SITE}, id="allowed"),
-            pytest.param("GET", {"Origin": "https://other.example"}, id="refused"),
-            pytest.param("GET", {}, id="no-origin"),
-            pytest.param("OPTIONS", {"Origin": SITE, "Access-Control-Request-Method": "PUT"}, id="preflight"),
-            pytest.param("OPTIONS", {"Origin": SITE}, id="plain-options"),
-        ],
-    )
-    def test_the_stack_passes_wsgiref_validate_on_both_sides(self, method, headers):
-        inner = validator(EchoApp())
-        app = TestApp(validator(CORS(inner, origin=SITE, methods="GET, PUT", credentials=True)))
-        response = app.request("/", method=method, headers=headers)
-        assert response.status == "200 OK"

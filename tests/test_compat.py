@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pyramid.config import Configurator
-from support import EchoApp, cors_headers
+from support import TEXT, RecordingApp, cors_headers
 from webtest import TestApp
 
 from wsgicors import CORS, make_middleware
@@ -90,19 +90,55 @@ def test_the_seed_readme_pyramid_example_marks_app_errors_readable():
     assert cors_headers(response) == {"Access-Control-Allow-Origin": "*"}
 
 
-@pytest.mark.parametrize("settings", [FREE, MULTI, VERBMULTI], ids=["free", "multi", "verbmulti"])
-def test_the_settings_of_the_070_test_suite_still_build(settings):
-    assert make_middleware(EchoApp(), {}, **settings).config.policies
+@pytest.mark.parametrize(
+    ("settings", "verbmatch", "policies"),
+    [
+        pytest.param(FREE, False, [("pol", ("*",), None, None, ("*",), True, 100)], id="free"),
+        pytest.param(
+            MULTI,
+            False,
+            [
+                ("pol2", ("*.woopy.com",), None, None, ("*",), True, 100),
+                ("pol1", ("*",), None, None, ("*",), True, 100),
+            ],
+            id="multi",
+        ),
+        pytest.param(
+            VERBMULTI,
+            True,
+            [
+                ("pol2", ("*",), ("HEAD", "OPTIONS", "GET"), None, (), False, 180),
+                (
+                    "pol1",
+                    ("*.ourdomain.com",),
+                    ("HEAD", "OPTIONS", "GET", "POST", "PUT", "DELETE"),
+                    None,
+                    (),
+                    False,
+                    180,
+                ),
+            ],
+            id="verbmulti",
+        ),
+    ],
+)
+def test_the_settings_of_the_070_test_suite_still_build(settings, verbmatch, policies):
+    config = make_middleware(RecordingApp(), {}, **settings).config
+    assert config.verbmatch is verbmatch
+    assert [
+        (p.name, p.origins.entries, p.methods, p.headers, p.expose_headers, p.credentials, p.max_age)
+        for p in config.policies
+    ] == policies
 
 
 def test_070_multi_selects_the_pattern_policy_for_its_subdomains():
-    app = TestApp(CORS(EchoApp(), MULTI))
+    app = TestApp(CORS(RecordingApp(), MULTI))
     response = app.get("/", headers={"Origin": "http://palim.woopy.com"})
     assert cors_headers(response)["Access-Control-Allow-Origin"] == "http://palim.woopy.com"
 
 
 def test_070_verbmulti_selects_the_policy_allowing_put():
-    app = TestApp(CORS(EchoApp(), VERBMULTI))
+    app = TestApp(CORS(RecordingApp(), VERBMULTI))
     response = app.options("/", headers={"Origin": "https://x.ourdomain.com", "Access-Control-Request-Method": "PUT"})
     assert response.headers["Access-Control-Allow-Methods"] == "HEAD, OPTIONS, GET, POST, PUT, DELETE"
 
@@ -128,39 +164,42 @@ class TestFixedSince070:
         assert response.headers["Access-Control-Expose-Headers"] == "Content-Type"
 
     def test_a_refused_preflight_leaks_no_methods_credentials_or_max_age(self, make_app):
-        app = make_app(policy="p", p_origin="https://a.example", p_methods="GET", p_credentials="true", p_maxage="9")
-        assert cors_headers(app.preflight(SITE, "GET")) == {}
+        client = make_app(policy="p", p_origin="https://a.example", p_methods="GET", p_credentials="true", p_maxage="9")
+        assert cors_headers(client.preflight(SITE, "GET")) == {}
 
     def test_vary_is_merged_into_the_app_header_not_added_twice(self, make_app):
-        echo = EchoApp([("Content-Type", "text/plain"), ("Vary", "Accept-Encoding")])
-        response = make_app(origin="copy", app=echo).actual(SITE)
+        app = RecordingApp(vary="Accept-Encoding")
+        response = make_app(origin="copy", app=app).actual(SITE)
         assert response.headers.getall("Vary") == ["Accept-Encoding, Origin"]
 
     def test_vary_origin_is_sent_on_refused_and_origin_less_responses(self, make_app):
-        app = make_app(origin="https://a.example")
-        assert app.actual(SITE).headers["Vary"] == "Origin"
-        assert app.actual(None).headers["Vary"] == "Origin"
+        client = make_app(origin="https://a.example")
+        assert client.actual(SITE).headers["Vary"] == "Origin"
+        assert client.actual(None).headers["Vary"] == "Origin"
 
     def test_uppercase_configured_origins_match(self, make_app):
         response = make_app(origin="http://Foo.example").actual("http://foo.example")
         assert response.headers["Access-Control-Allow-Origin"] == "http://foo.example"
 
     def test_a_dict_without_policy_forms_one_policy(self):
-        response = TestApp(CORS(EchoApp(), {"origin": "*"})).get("/", headers={"Origin": SITE})
+        response = TestApp(CORS(RecordingApp(), {"origin": "*"})).get("/", headers={"Origin": SITE})
         assert response.headers["Access-Control-Allow-Origin"] == "*"
 
-    def test_copy_never_reflects_null_or_malformed_origins(self, make_app):
-        app = make_app(origin="copy")
-        assert cors_headers(app.actual("null")) == {}
-        assert cors_headers(app.actual("https://a.example/\r\nX-Evil: 1")) == {}
+    def test_null_is_allowed_only_by_a_policy_listing_it_never_by_copy_or_a_pattern(self, make_app):
+        client = make_app(policy="sandbox, all", sandbox_origin="null", all_origin="copy")
+        assert cors_headers(client.actual("null")) == {"Access-Control-Allow-Origin": "null"}
+        for settings in ({"origin": "copy"}, {"origin": "https://*"}, {"origin": "*", "credentials": True}):
+            client = make_app(settings)
+            assert cors_headers(client.actual("null")) == {}
+            assert cors_headers(client.preflight("null", "GET")) == {}
 
     def test_a_pattern_never_matches_across_a_path(self, make_app):
         response = make_app(origin="*.example.com").actual("https://evil.net/.example.com")
         assert cors_headers(response) == {}
 
     def test_an_app_allow_origin_is_not_duplicated(self, make_app):
-        echo = EchoApp([("Content-Type", "text/plain"), ("Access-Control-Allow-Origin", "*")])
-        response = make_app(origin="copy", app=echo).actual(SITE)
+        app = RecordingApp([*TEXT, ("Access-Control-Allow-Origin", "*")])
+        response = make_app(origin="copy", app=app).actual(SITE)
         assert response.headers.getall("Access-Control-Allow-Origin") == ["*"]
 
     def test_the_app_header_list_is_not_appended_to(self):
@@ -170,8 +209,8 @@ class TestFixedSince070:
         assert shared == [("Content-Type", "text/plain")]
 
     def test_policy_selection_keeps_no_per_origin_cache(self, make_app):
-        app = make_app(origin="https://*.example.com")
-        before = dict(vars(app.app))
+        client = make_app(origin="https://*.example.com")
+        before = dict(vars(client.cors))
         for number in range(300):
-            app.actual(f"https://{number}.example.com")
-        assert vars(app.app) == before
+            client.actual(f"https://{number}.example.com")
+        assert vars(client.cors) == before

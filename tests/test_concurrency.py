@@ -10,7 +10,7 @@ import time
 import tracemalloc
 from typing import Any, Optional
 
-from hostile_support import HeaderList, cors_headers, make_environ, preflight_environ, values
+from support import HeaderList, cors_headers, make_environ, preflight_environ, values
 
 from wsgicors import CORS
 

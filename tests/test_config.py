@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from support import EchoApp
+from support import RecordingApp
+from webtest import TestApp
 
 from wsgicors import CORS, ConfigurationError, make_middleware
 
 
 def compiled(settings=None, **kw):
-    return CORS(EchoApp(), settings, **kw).config
+    return CORS(RecordingApp(), settings, **kw).config
 
 
 def test_a_compiled_policy_reads_back_as_configured():
@@ -74,20 +75,19 @@ def test_header_names_are_deduplicated_case_insensitively_keeping_the_first_spel
 
 
 @pytest.mark.parametrize(
-    "settings",
+    ("cfg", "kw"),
     [
-        pytest.param({"origin": "*"}, id="keywords"),
-        pytest.param({"cfg": {"origin": "*"}}, id="positional-dict"),
+        pytest.param(None, {"origin": "*"}, id="keywords"),
+        pytest.param({"origin": "*"}, {}, id="positional-dict"),
     ],
 )
-def test_bare_keys_form_one_unnamed_policy_in_every_form(settings):
-    cfg = settings.pop("cfg", None)
-    (policy,) = compiled(cfg, **settings).policies
+def test_bare_keys_form_one_unnamed_policy_in_every_form(cfg, kw):
+    (policy,) = compiled(cfg, **kw).policies
     assert policy.name is None
 
 
 def test_bare_keys_from_paste_form_one_policy():
-    (policy,) = make_middleware(EchoApp(), {}, origin="*").config.policies
+    (policy,) = make_middleware(RecordingApp(), {}, origin="*").config.policies
     assert policy.name is None
 
 
@@ -139,185 +139,565 @@ def test_verbmatch_is_compiled():
     assert compiled(policy="a", a_origin="*", matchstrategy="firstmatch").verbmatch is False
 
 
-@pytest.mark.parametrize(
-    ("settings", "policy", "key", "message"),
-    [
-        pytest.param(
-            {"maxage": "ten", "origin": "*"},
-            None,
-            "maxage",
-            "maxage='ten' is not a non-negative integer",
-            id="maxage-word",
-        ),
-        pytest.param(
-            {"maxage": -1, "origin": "*"},
-            None,
-            "maxage",
-            "maxage=-1 is not a non-negative integer",
-            id="maxage-negative",
-        ),
-        pytest.param(
-            {"maxage": "1.5", "origin": "*"},
-            None,
-            "maxage",
-            "is not a non-negative integer",
-            id="maxage-float",
-        ),
-        pytest.param(
-            {"maxage": True, "origin": "*"}, None, "maxage", "is not a non-negative integer", id="maxage-bool"
-        ),
-        pytest.param(
-            {"credentials": "yes please", "origin": "*"},
-            None,
-            "credentials",
-            "credentials='yes please' is not a boolean \\(true/false, yes/no, on/off, 1/0\\)",
-            id="credentials",
-        ),
-        pytest.param({"credentials": 1, "origin": "*"}, None, "credentials", "is not a boolean", id="credentials-int"),
-        pytest.param(
-            {"methods": "GET, TRACE", "origin": "*"},
-            None,
-            "methods",
-            "forbidden method 'TRACE'",
-            id="forbidden-method",
-        ),
-        pytest.param(
-            {"methods": "connect", "origin": "*"},
-            None,
-            "methods",
-            "forbidden method 'connect'",
-            id="forbidden-method-lowercase",
-        ),
-        pytest.param(
-            {"methods": "GET, *", "origin": "*"},
-            None,
-            "methods",
-            "mixes '\\*' with other entries",
-            id="star-mixed-methods",
-        ),
-        pytest.param(
-            {"methods": "GE T", "origin": "*"},
-            None,
-            "methods",
-            "entry 'GE T' that is not a method name",
-            id="bad-method",
-        ),
-        pytest.param(
-            {"headers": "X-A, X:B", "origin": "*"},
-            None,
-            "headers",
-            "entry 'X:B' that is not a header name",
-            id="bad-header",
-        ),
-        pytest.param(
-            {"expose_headers": "X A", "origin": "*"},
-            None,
-            "expose_headers",
-            "not a header name",
-            id="bad-expose",
-        ),
-        pytest.param(
-            {"methods": 3, "origin": "*"},
-            None,
-            "methods",
-            "is not a string or a list of strings",
-            id="methods-type",
-        ),
-        pytest.param(
-            {"origin": ["https://a.example", 3]},
-            None,
-            "origin",
-            "is not a string or a list of strings",
-            id="origin-item-type",
-        ),
-        pytest.param(
-            {"origin": "https://example.com/"},
-            None,
-            "origin",
-            "has an entry 'https://example.com/' with a path",
-            id="origin-slash",
-        ),
-        pytest.param({"origin": []}, None, "origin", "origin=\\[\\] lists no origin", id="origin-empty-list"),
-        pytest.param({"methods": "GET"}, None, "origin", "^origin is required$", id="origin-missing"),
-        pytest.param(
-            {"origins": "*"},
-            None,
-            "origins",
-            "origins='\\*' is not a known key; did you mean 'origin'\\?",
-            id="unknown-keyword",
-        ),
-        pytest.param(
-            {"zzz": "1"},
-            None,
-            "zzz",
-            r"^zzz='1' is not a known key \(known keys: policy, matchstrategy, debug_header, origin, methods, headers,",
-            id="unknown-key-without-suggestion",
-        ),
-        pytest.param(
-            {"policy": "free", "free_orign": "*"},
-            "free",
-            "free_orign",
-            "policy 'free': free_orign='\\*' is not a known key; did you mean 'free_origin'\\?",
-            id="typo",
-        ),
-        pytest.param(
-            {"policy": "free", "free_maxage": "ten", "free_origin": "*"},
-            "free",
-            "free_maxage",
-            "^policy 'free': free_maxage='ten' is not a non-negative integer$",
-            id="named-maxage",
-        ),
-        pytest.param(
-            {"policy": "free"},
-            "free",
-            "free_origin",
-            "^policy 'free': free_origin is required$",
-            id="listed-without-origin",
-        ),
-        pytest.param(
-            {"policy": "free", "origin": "*", "free_origin": "*"},
-            None,
-            "origin",
-            "did you mean 'free_origin'",
-            id="bare-key-beside-policy",
-        ),
-        pytest.param({"policy": "a,a", "a_origin": "*"}, None, "policy", "lists 'a' twice", id="policy-twice"),
-        pytest.param({"policy": 7}, None, "policy", "is not a string or a list of strings", id="policy-type"),
-        pytest.param(
-            {"policy": "a b"}, None, "policy", "has a policy name 'a b' that is not a token", id="policy-name"
-        ),
-        pytest.param(
-            {"policy": "deny", "deny_origin": "*"},
-            None,
-            "deny_origin",
-            "'deny' is a stop and takes no keys",
-            id="deny-keys",
-        ),
-        pytest.param(
-            {"origin": "*", "matchstrategy": "bestmatch"},
-            None,
-            "matchstrategy",
-            "matchstrategy='bestmatch' is not 'firstmatch' or 'verbmatch'",
-            id="strategy",
-        ),
-    ],
-)
+# (settings, the policy and the key the error names, a regex its message matches)
+CONFIGURATION_ERRORS = [
+    # policies and keys
+    pytest.param({"methods": "GET"}, None, "origin", r"^origin is required$", id="origin-missing"),
+    pytest.param(
+        {"origins": "*"},
+        None,
+        "origins",
+        r"origins='\*' is not a known key; did you mean 'origin'\?",
+        id="unknown-keyword",
+    ),
+    pytest.param(
+        {"zzz": "1"},
+        None,
+        "zzz",
+        r"^zzz='1' is not a known key \(known keys: policy, matchstrategy, debug_header, origin, methods, headers,",
+        id="unknown-key-without-suggestion",
+    ),
+    pytest.param(
+        {"policy": "free", "free_orign": "*"},
+        "free",
+        "free_orign",
+        r"policy 'free': free_orign='\*' is not a known key; did you mean 'free_origin'\?",
+        id="typo",
+    ),
+    pytest.param(
+        {"policy": "free"},
+        "free",
+        "free_origin",
+        r"^policy 'free': free_origin is required$",
+        id="listed-without-origin",
+    ),
+    pytest.param(
+        {"policy": "free", "origin": "*", "free_origin": "*"},
+        None,
+        "origin",
+        r"did you mean 'free_origin'",
+        id="bare-key-beside-policy",
+    ),
+    pytest.param({"policy": "a,a", "a_origin": "*"}, None, "policy", r"lists 'a' twice", id="policy-twice"),
+    pytest.param({"policy": 7}, None, "policy", r"is not a string or a list of strings", id="policy-type"),
+    pytest.param({"policy": "a b"}, None, "policy", r"has a policy name 'a b' that is not a token", id="policy-name"),
+    pytest.param(
+        {"policy": "deny", "deny_origin": "*"},
+        None,
+        "deny_origin",
+        r"'deny' is a stop and takes no keys",
+        id="deny-keys",
+    ),
+    pytest.param(
+        {"origin": "*", "matchstrategy": "bestmatch"},
+        None,
+        "matchstrategy",
+        r"matchstrategy='bestmatch' is not 'firstmatch' or 'verbmatch'",
+        id="strategy",
+    ),
+    pytest.param(
+        {"policy": "free,subdomains", "free_origin": "*"},
+        "subdomains",
+        "subdomains_origin",
+        r"^policy 'subdomains': subdomains_origin is required",
+        id="listed-policy-never-defined",
+    ),
+    pytest.param(
+        {"policy": "free", "fre_origin": "*"},
+        "free",
+        "free_origin",
+        r"^policy 'free': free_origin is required",
+        id="policy-prefix-misspelt",
+    ),
+    pytest.param({"origin": "", "maxage": "60"}, None, "origin", r"^origin is required", id="empty-origin-value"),
+    pytest.param(
+        {"origin": "*", "matchstrategy": "first match"},
+        None,
+        "matchstrategy",
+        r"^matchstrategy='first match' is not 'firstmatch' or 'verbmatch'",
+        id="matchstrategy-with-space",
+    ),
+    # maxage
+    pytest.param(
+        {"maxage": "ten", "origin": "*"},
+        None,
+        "maxage",
+        r"maxage='ten' is not a non-negative integer",
+        id="maxage-word",
+    ),
+    pytest.param(
+        {"maxage": -1, "origin": "*"}, None, "maxage", r"maxage=-1 is not a non-negative integer", id="maxage-negative"
+    ),
+    pytest.param(
+        {"maxage": "1.5", "origin": "*"}, None, "maxage", r"is not a non-negative integer", id="maxage-fraction-string"
+    ),
+    pytest.param({"maxage": True, "origin": "*"}, None, "maxage", r"is not a non-negative integer", id="maxage-bool"),
+    pytest.param(
+        {"policy": "free", "free_maxage": "ten", "free_origin": "*"},
+        "free",
+        "free_maxage",
+        r"^policy 'free': free_maxage='ten' is not a non-negative integer$",
+        id="named-maxage",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "maxage": "-1"},
+        None,
+        "maxage",
+        r"^maxage='-1' is not a non-negative integer",
+        id="maxage-negative-string",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "maxage": 1.5},
+        None,
+        "maxage",
+        r"^maxage=1\.5 is not a non-negative integer",
+        id="maxage-float",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "maxage": "\uff11\uff10"},
+        None,
+        "maxage",
+        r"^maxage='\uff11\uff10' is not a non-negative integer",
+        id="maxage-fullwidth-digits",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "maxage": "10 20"},
+        None,
+        "maxage",
+        r"^maxage='10 20' is not a non-negative integer",
+        id="maxage-two-numbers",
+    ),
+    # credentials
+    pytest.param(
+        {"credentials": "yes please", "origin": "*"},
+        None,
+        "credentials",
+        r"credentials='yes please' is not a boolean \(true/false, yes/no, on/off, 1/0\)",
+        id="credentials",
+    ),
+    pytest.param({"credentials": 1, "origin": "*"}, None, "credentials", r"is not a boolean", id="credentials-int"),
+    pytest.param(
+        {"origin": "https://example.com", "credentials": "ture"},
+        None,
+        "credentials",
+        r"^credentials='ture' is not a boolean \(true/false, yes/no, on/off, 1/0\)",
+        id="credentials-misspelt",
+    ),
+    pytest.param(
+        {"policy": "free", "free_origin": "https://example.com", "free_credentials": "maybe"},
+        "free",
+        "free_credentials",
+        r"^policy 'free': free_credentials='maybe' is not a boolean \(true/false, yes/no, on/off, 1/0\)",
+        id="named-credentials-maybe",
+    ),
+    # origin entries
+    pytest.param(
+        {"origin": ["https://a.example", 3]},
+        None,
+        "origin",
+        r"is not a string or a list of strings",
+        id="origin-item-type",
+    ),
+    pytest.param(
+        {"origin": "https://example.com/"},
+        None,
+        "origin",
+        r"has an entry 'https://example.com/' with a path",
+        id="origin-slash",
+    ),
+    pytest.param({"origin": []}, None, "origin", r"origin=\[\] lists no origin", id="origin-empty-list"),
+    pytest.param(
+        {"origin": "https://example.com/path"},
+        None,
+        "origin",
+        r"^origin='https://example\.com/path' has an entry .+ with a path, query or fragment",
+        id="origin-path",
+    ),
+    pytest.param(
+        {"origin": "https://example.com?q=1"},
+        None,
+        "origin",
+        r"^origin='https://example\.com\?q=1' has an entry .+ that is not an origin pattern",
+        id="origin-query",
+    ),
+    pytest.param(
+        {"origin": "https://example.com#top"},
+        None,
+        "origin",
+        r"^origin='https://example\.com#top' has an entry .+ with a path, query or fragment",
+        id="origin-fragment",
+    ),
+    pytest.param(
+        {"origin": "https://user@example.com"},
+        None,
+        "origin",
+        r"^origin='https://user@example\.com' has an entry .+ that is not an origin",
+        id="origin-userinfo",
+    ),
+    pytest.param(
+        {"origin": "https://example.com:0"},
+        None,
+        "origin",
+        r"^origin='https://example\.com:0' has an entry .+ that is not an origin",
+        id="origin-port-zero",
+    ),
+    pytest.param(
+        {"origin": "https://example.com:65536"},
+        None,
+        "origin",
+        r"^origin='https://example\.com:65536' has an entry .+ that is not an origin",
+        id="origin-port-too-big",
+    ),
+    pytest.param(
+        {"origin": "https://example.com:443:443"},
+        None,
+        "origin",
+        r"^origin='https://example\.com:443:443' has an entry .+ that is not an origin",
+        id="origin-two-default-ports",
+    ),
+    pytest.param(
+        {"origin": "https://example.com:8080:443"},
+        None,
+        "origin",
+        r"^origin='https://example\.com:8080:443' has an entry .+ that is not an origin",
+        id="origin-two-ports",
+    ),
+    pytest.param(
+        {"origin": "example.com"},
+        None,
+        "origin",
+        r"^origin='example\.com' has an entry .+ that is not an origin",
+        id="origin-without-scheme",
+    ),
+    pytest.param(
+        {"origin": "//example.com"},
+        None,
+        "origin",
+        r"^origin='//example\.com' has an entry .+ with a path, query or fragment",
+        id="origin-scheme-relative",
+    ),
+    pytest.param(
+        {"origin": "https://"},
+        None,
+        "origin",
+        r"^origin='https://' has an entry .+ that is not an origin",
+        id="origin-without-host",
+    ),
+    pytest.param(
+        {"origin": "https://exämple.com"},
+        None,
+        "origin",
+        r"^origin='https://exämple\.com' has an entry .+ that is not ASCII",
+        id="origin-not-ascii",
+    ),
+    pytest.param(
+        {"origin": "https://example.com\r\nSet-Cookie: a=b"},
+        None,
+        "origin",
+        r"^origin='https://example\.com\\r\\nSet-Cookie: a=b' has an entry 'Set-Cookie:' that is not an origin",
+        id="origin-crlf",
+    ),
+    pytest.param(
+        {"origin": "https://example.com\x00"},
+        None,
+        "origin",
+        r"^origin='https://example\.com\\x00' has an entry .+ that is not an origin",
+        id="origin-nul",
+    ),
+    pytest.param(
+        {"origin": "* https://example.com"},
+        None,
+        "origin",
+        r"^origin='\* https://example\.com' mixes '\*' with other entries",
+        id="origin-star-among-others",
+    ),
+    pytest.param(
+        {"origin": "copy https://example.com"},
+        None,
+        "origin",
+        r"^origin='copy https://example\.com' mixes 'copy' with other entries",
+        id="origin-copy-among-others",
+    ),
+    pytest.param(
+        {"origin": 123}, None, "origin", r"^origin=123 is not a string or a list of strings", id="origin-a-number"
+    ),
+    pytest.param(
+        {"policy": "free", "free_origin": "https://example.com/"},
+        "free",
+        "free_origin",
+        r"^policy 'free': free_origin='https://example\.com/' has an entry .+ with a path, query or fragment",
+        id="named-origin-trailing-slash",
+    ),
+    pytest.param(
+        {"origin": ["", "  "]}, None, "origin", r"^origin=\['', '  '\] lists no origin", id="origin-list-of-blanks"
+    ),
+    # patterns
+    pytest.param(
+        {"origin": "https://*.example.com/"},
+        None,
+        "origin",
+        r"^origin='https://\*\.example\.com/' has an entry .+ with a path, query or fragment",
+        id="pattern-trailing-slash",
+    ),
+    pytest.param(
+        {"origin": "https://*.example.com:"},
+        None,
+        "origin",
+        r"^origin='https://\*\.example\.com:' has an entry .+ that is not an origin pattern",
+        id="pattern-empty-port",
+    ),
+    pytest.param(
+        {"origin": "https://*.example.com:*x"},
+        None,
+        "origin",
+        r"^origin='https://\*\.example\.com:\*x' has an entry .+ that is not an origin pattern",
+        id="pattern-port-with-letter",
+    ),
+    pytest.param(
+        {"origin": "https://*.example.com:0"},
+        None,
+        "origin",
+        r"^origin='https://\*\.example\.com:0' has an entry .+ that is not an origin pattern",
+        id="pattern-port-zero",
+    ),
+    pytest.param(
+        {"origin": "https://*.example.com:99999"},
+        None,
+        "origin",
+        r"^origin='https://\*\.example\.com:99999' has an entry .+ that is not an origin pattern",
+        id="pattern-port-too-big",
+    ),
+    pytest.param(
+        {"origin": "https://*..example.com"},
+        None,
+        "origin",
+        r"^origin='https://\*\.\.example\.com' has an entry .+ that is not an origin pattern",
+        id="pattern-empty-label",
+    ),
+    pytest.param(
+        {"origin": "https://*.ex@mple.com"},
+        None,
+        "origin",
+        r"^origin='https://\*\.ex@mple\.com' has an entry .+ that is not an origin pattern",
+        id="pattern-userinfo",
+    ),
+    pytest.param(
+        {"origin": "https://*.[::1]"},
+        None,
+        "origin",
+        r"^origin='https://\*\.\[::1\]' has an entry .+ that is not an origin pattern",
+        id="pattern-wildcard-beside-ipv6",
+    ),
+    pytest.param(
+        {"origin": "http*"},
+        None,
+        "origin",
+        r"^origin='http\*' has an entry .+ that is not an origin pattern",
+        id="pattern-without-separator",
+    ),
+    pytest.param(
+        {"origin": "*://"},
+        None,
+        "origin",
+        r"^origin='\*://' has an entry .+ that is not an origin pattern",
+        id="pattern-without-host",
+    ),
+    pytest.param(
+        {"origin": "?"},
+        None,
+        "origin",
+        r"^origin='\?' has an entry .+ that is not an origin pattern",
+        id="pattern-one-character",
+    ),
+    # methods
+    pytest.param(
+        {"methods": "GET, TRACE", "origin": "*"}, None, "methods", r"forbidden method 'TRACE'", id="forbidden-method"
+    ),
+    pytest.param(
+        {"methods": "GET, *", "origin": "*"}, None, "methods", r"mixes '\*' with other entries", id="star-mixed-methods"
+    ),
+    pytest.param(
+        {"methods": 3, "origin": "*"}, None, "methods", r"is not a string or a list of strings", id="methods-type"
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "methods": "CONNECT"},
+        None,
+        "methods",
+        r"^methods='CONNECT' has the forbidden method 'CONNECT'",
+        id="method-connect",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "methods": "TRACE"},
+        None,
+        "methods",
+        r"^methods='TRACE' has the forbidden method 'TRACE'",
+        id="method-trace",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "methods": "TRACK"},
+        None,
+        "methods",
+        r"^methods='TRACK' has the forbidden method 'TRACK'",
+        id="method-track",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "methods": ["GET", "Connect"]},
+        None,
+        "methods",
+        r"^methods=\['GET', 'Connect'\] has the forbidden method 'Connect'",
+        id="method-connect-in-a-python-list",
+    ),
+    pytest.param(
+        {"policy": "free", "free_origin": "https://example.com", "free_methods": "TRACE"},
+        "free",
+        "free_methods",
+        r"^policy 'free': free_methods='TRACE' has the forbidden method 'TRACE'",
+        id="named-method-trace",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "methods": "G(E)T"},
+        None,
+        "methods",
+        r"^methods='G\(E\)T' has an entry .+ that is not a method name",
+        id="method-not-a-token",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "methods": "GET\r\nSet-Cookie: a=b"},
+        None,
+        "methods",
+        r"^methods='GET\\r\\nSet-Cookie: a=b' has an entry .+ that is not a method name",
+        id="method-crlf",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "methods": ","},
+        None,
+        "methods",
+        r"^methods=',' lists no method",
+        id="methods-listing-nothing",
+    ),
+    # header names
+    pytest.param(
+        {"headers": "X-A, X:B", "origin": "*"},
+        None,
+        "headers",
+        r"entry 'X:B' that is not a header name",
+        id="bad-header",
+    ),
+    pytest.param(
+        {"expose_headers": "X A", "origin": "*"}, None, "expose_headers", r"not a header name", id="bad-expose"
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "headers": "X Token"},
+        None,
+        "headers",
+        r"^headers='X Token' has an entry .+ that is not a header name",
+        id="header-with-space",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "headers": "X-Token\r\nSet-Cookie: a=b"},
+        None,
+        "headers",
+        r"^headers='X-Token\\r\\nSet-Cookie: a=b' has an entry .+ that is not a header name",
+        id="header-crlf",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "headers": "X-Ümlaut"},
+        None,
+        "headers",
+        r"^headers='X-Ümlaut' has an entry .+ that is not a header name",
+        id="header-not-ascii",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "headers": "*, X-Token"},
+        None,
+        "headers",
+        r"^headers='\*, X-Token' mixes '\*' with other entries",
+        id="headers-star-among-others",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "headers": b"X-Token"},
+        None,
+        "headers",
+        r"^headers=b'X-Token' is not a string or a list of strings",
+        id="headers-bytes",
+    ),
+    pytest.param(
+        {"origin": "https://example.com", "expose_headers": "X-Total\nSet-Cookie: a=b"},
+        None,
+        "expose_headers",
+        r"^expose_headers='X-Total\\nSet-Cookie: a=b' has an entry .+ that is not a header name",
+        id="expose-header-lf",
+    ),
+    pytest.param(
+        {"policy": "free", "free_origin": "https://example.com", "free_headers": "X Token"},
+        "free",
+        "free_headers",
+        r"^policy 'free': free_headers='X Token' has an entry .+ that is not a header name",
+        id="named-header-with-space",
+    ),
+]
+
+
+@pytest.mark.parametrize(("settings", "policy", "key", "message"), CONFIGURATION_ERRORS)
 def test_invalid_settings_raise_a_configuration_error_naming_policy_and_key(settings, policy, key, message):
     with pytest.raises(ConfigurationError, match=message) as raised:
         compiled(settings)
     assert (raised.value.policy, raised.value.key) == (policy, key)
+    assert str(raised.value.problems[0]).startswith(key if policy is None else f"policy {policy!r}: {key}")
 
 
-def test_every_problem_is_reported_at_once():
+# The same errors from ini strings, through the PasteDeploy filter factory.
+INI_IDS = {
+    "listed-policy-never-defined",
+    "typo",
+    "strategy",
+    "named-maxage",
+    "credentials",
+    "named-origin-trailing-slash",
+    "pattern-empty-port",
+    "method-trace",
+    "header-crlf",
+}
+
+
+@pytest.mark.parametrize(
+    ("settings", "policy", "key", "message"), [case for case in CONFIGURATION_ERRORS if case.id in INI_IDS]
+)
+def test_the_paste_deploy_filter_refuses_invalid_ini_strings_alike(settings, policy, key, message):
+    assert all(isinstance(value, str) for value in settings.values())
+    with pytest.raises(ConfigurationError, match=message) as raised:
+        make_middleware(RecordingApp(), {"here": "/srv", "__file__": "/srv/app.ini"}, **settings)
+    assert (raised.value.policy, raised.value.key) == (policy, key)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        pytest.param(
+            {"policy": "a, b", "a_origin": "*", "a_maxage": "x", "b_credentials": "maybe"},
+            "3 problems in the CORS settings:\n"
+            "  policy 'a': a_maxage='x' is not a non-negative integer\n"
+            "  policy 'b': b_credentials='maybe' is not a boolean (true/false, yes/no, on/off, 1/0)\n"
+            "  policy 'b': b_origin is required",
+            id="named-policies",
+        ),
+        pytest.param(
+            {"origin": "https://example.com/", "maxage": "abc", "credentials": "yes please", "methods": "TRACE"},
+            "4 problems in the CORS settings:\n"
+            "  origin='https://example.com/' has an entry 'https://example.com/' with a path, query or fragment; "
+            "an origin is scheme://host[:port], with no trailing slash\n"
+            "  maxage='abc' is not a non-negative integer\n"
+            "  credentials='yes please' is not a boolean (true/false, yes/no, on/off, 1/0)\n"
+            "  methods='TRACE' has the forbidden method 'TRACE': browsers never send CONNECT, TRACE or TRACK",
+            id="bare-keys",
+        ),
+    ],
+)
+def test_every_problem_is_reported_at_once(settings, message):
     with pytest.raises(ConfigurationError) as raised:
-        compiled(policy="a, b", a_origin="*", a_maxage="x", b_credentials="maybe")
-    assert str(raised.value) == (
-        "3 problems in the CORS settings:\n"
-        "  policy 'a': a_maxage='x' is not a non-negative integer\n"
-        "  policy 'b': b_credentials='maybe' is not a boolean (true/false, yes/no, on/off, 1/0)\n"
-        "  policy 'b': b_origin is required"
-    )
-    assert [problem.key for problem in raised.value.problems] == ["a_maxage", "b_credentials", "b_origin"]
+        compiled(settings)
+    assert str(raised.value) == message
+    assert [str(problem) for problem in raised.value.problems] == message.split("\n  ")[1:]
 
 
 def test_the_readme_error_example_reads_as_documented():
@@ -368,13 +748,12 @@ def test_prefixed_keys_without_a_policy_list_are_ignored_with_a_warning(caplog):
     ],
 )
 def test_risky_settings_log_one_warning_at_construction(caplog, settings, warning):
-    app = CORS(EchoApp(), settings)
+    app = CORS(RecordingApp(), settings)
     assert len(caplog.records) == 1
     assert caplog.records[0].levelname == "WARNING"
     assert warning in caplog.records[0].getMessage()
     caplog.clear()
-    TestStack = __import__("webtest").TestApp
-    TestStack(app).get("/", headers={"Origin": "https://a.example.com"})
+    TestApp(app).get("/", headers={"Origin": "https://a.example.com"})
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
 
 
@@ -385,7 +764,7 @@ def test_safe_settings_log_nothing(caplog):
 
 def test_paste_global_conf_is_not_read():
     app = make_middleware(
-        EchoApp(),
+        RecordingApp(),
         {"here": "/srv", "__file__": "/srv/app.ini", "origin": "*", "maxage": "x"},
         origin="https://a.example",
     )
@@ -394,4 +773,4 @@ def test_paste_global_conf_is_not_read():
 
 
 def test_paste_global_conf_alone_configures_nothing():
-    assert make_middleware(EchoApp(), {"origin": "*", "here": "/srv"}).config.policies == ()
+    assert make_middleware(RecordingApp(), {"origin": "*", "here": "/srv"}).config.policies == ()

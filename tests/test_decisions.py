@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from support import EchoApp, cors_headers
+from support import cors_headers
 
 SITE = "https://site.example"
-
-
-class RecordingApp(EchoApp):
-    """An echo app that keeps the environ's ``wsgicors.decision``."""
-
-    decision = None
-
-    def __call__(self, environ, start_response):
-        self.decision = environ.get("wsgicors.decision")
-        return super().__call__(environ, start_response)
 
 
 @pytest.mark.parametrize(
@@ -38,16 +28,16 @@ class RecordingApp(EchoApp):
     ],
 )
 def test_the_app_sees_the_decision_in_the_environ(make_app, settings, origin, allowed, policy, reason):
-    app = make_app(settings, app=RecordingApp())
-    app.actual(origin)
-    decision = app.echo.decision
+    client = make_app(settings)
+    client.actual(origin)
+    decision = client.app.environs[-1]["wsgicors.decision"]
     assert (decision.allowed, decision.policy and decision.policy.name, decision.reason) == (allowed, policy, reason)
 
 
 def test_the_decision_names_the_policy_object_that_answered(make_app):
-    app = make_app(policy="a, b", a_origin="https://a.example", b_origin=SITE, app=RecordingApp())
-    app.actual(SITE)
-    assert app.echo.decision.policy is app.app.config.policies[1]
+    client = make_app(policy="a, b", a_origin="https://a.example", b_origin=SITE)
+    client.actual(SITE)
+    assert client.app.environs[-1]["wsgicors.decision"].policy is client.cors.config.policies[1]
 
 
 @pytest.mark.parametrize(
@@ -75,8 +65,8 @@ def test_debug_header_explains_each_preflight(make_app, settings, method, reques
 
 
 def test_debug_header_names_the_policy_on_actual_responses(make_app):
-    app = make_app(policy="p", p_origin="*", debug_header="on")
-    response = app.actual(SITE)
+    client = make_app(policy="p", p_origin="*", debug_header="on")
+    response = client.actual(SITE)
     assert cors_headers(response) == {"Access-Control-Allow-Origin": "*"}
     assert response.headers["X-CORS-Decision"] == "allowed; policy 'p'"
 
@@ -92,9 +82,9 @@ def test_debug_header_never_carries_request_values(make_app):
 
 
 def test_no_debug_header_by_default(make_app):
-    app = make_app(origin=SITE)
-    assert "X-CORS-Decision" not in app.actual(SITE).headers
-    assert "X-CORS-Decision" not in app.preflight(SITE, "GET").headers
+    client = make_app(origin=SITE)
+    assert "X-CORS-Decision" not in client.actual(SITE).headers
+    assert "X-CORS-Decision" not in client.preflight(SITE, "GET").headers
 
 
 def test_a_request_without_origin_gets_no_debug_header(make_app):

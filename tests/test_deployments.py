@@ -20,11 +20,10 @@ from servers import (
     TESTS,
     ServerProcess,
     ThreadedServer,
-    cors_headers,
     examples_importable,
-    header_values,
     request,
 )
+from support import cors_headers, values
 from webtest import TestApp
 
 pytestmark = pytest.mark.server
@@ -121,7 +120,7 @@ class TestFirstmatchPipeline:
         status, _, headers, body = request(firstmatch.url, "GET", "/items", {"Origin": origin})
         assert status == 200
         assert cors_headers(headers) == {"Access-Control-Allow-Origin": origin, **PARTNERS_CORS}
-        assert header_values(headers, "Vary") == ["Origin"]
+        assert values(headers, "Vary") == ["Origin"]
         assert json.loads(body)["path"] == "/items"
 
     def test_listed_host_on_an_unlisted_port_is_refused(self, firstmatch):
@@ -144,7 +143,7 @@ class TestFirstmatchPipeline:
         # `legacy` (origin = *, methods = *) comes after `deny`.
         _, _, headers, _ = request(firstmatch.url, "GET", "/items", {"Origin": "https://evil.example"})
         assert cors_headers(headers) == {}
-        assert header_values(headers, "Vary") == ["Origin"]
+        assert values(headers, "Vary") == ["Origin"]
         assert preflight(firstmatch, "https://evil.example", "GET") == {}
 
     def test_app_error_status_keeps_cors_headers_through_the_pipeline(self, firstmatch):
@@ -275,7 +274,7 @@ def test_demo_ini_serves_the_page_and_the_api_through_the_cors_filter(examples_o
 
         status, _, headers, html = request(demo.url, "GET", "/")
         assert status == 200
-        assert header_values(headers, "Content-Type") == ["text/html; charset=utf-8"]
+        assert values(headers, "Content-Type") == ["text/html; charset=utf-8"]
         assert f'"api": "{api}"'.encode() in html
 
         assert preflight(demo, page, "PUT", "content-type,x-token", path="/api/items/1") == {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support import EchoApp
+from support import RecordingApp
 from webtest import TestApp
 
 from wsgicors import CORS
@@ -22,7 +22,7 @@ TWO = {
 
 
 def middleware(settings=None, **kw):
-    return CORS(EchoApp(), settings, **kw)
+    return CORS(RecordingApp(), settings, **kw)
 
 
 def test_a_simple_get_needs_no_preflight_and_is_readable():
@@ -37,7 +37,7 @@ def test_a_simple_get_needs_no_preflight_and_is_readable():
 
 
 def test_the_application_is_not_called():
-    app = EchoApp()
+    app = RecordingApp()
     CORS(app, origin=SITE).explain(SITE, "PUT")
     assert app.calls == 0
 
@@ -66,7 +66,15 @@ def test_a_preflight_is_sent_as_a_browser_sends_it():
 
 
 def test_preflight_can_be_forced_for_a_simple_request():
-    assert middleware(origin=SITE).explain(SITE, preflight=True).preflight.status == "200 OK"
+    explanation = middleware(origin=SITE).explain(SITE, preflight=True)
+    assert explanation.preflight.decision.allowed
+    assert explanation.preflight.headers == (
+        ("Content-Type", "text/plain"),
+        ("Content-Length", "0"),
+        ("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
+        ("Access-Control-Allow-Origin", SITE),
+        ("Access-Control-Allow-Methods", "GET, HEAD, POST"),
+    )
 
 
 def test_a_refused_preflight_blocks_with_the_reason_and_detail():
@@ -111,7 +119,7 @@ def test_a_credentialed_policy_lets_credentialed_requests_read():
 def test_explained_answers_are_exactly_what_requests_get(method, headers, settings):
     origin = SITE if "origin" in settings else "https://api.example.com"
     explanation = middleware(settings).explain(origin, method, headers, preflight=True)
-    app = TestApp(CORS(EchoApp(), settings))
+    app = TestApp(CORS(RecordingApp(), settings))
     request_headers = {"Origin": origin, "Access-Control-Request-Method": method}
     if headers:
         request_headers["Access-Control-Request-Headers"] = ",".join(unsafe_header_names(headers))

@@ -12,16 +12,7 @@ import textwrap
 import tracemalloc
 
 import pytest
-from hostile_support import (
-    APP_HEADERS,
-    FIELD_VALUE,
-    TOKEN,
-    RecordingApp,
-    call,
-    cors_headers,
-    make_environ,
-    preflight_environ,
-)
+from support import FIELD_VALUE, TOKEN, RecordingApp, call, cors_headers, make_environ, preflight_environ
 
 from wsgicors import CORS
 
@@ -33,22 +24,11 @@ SUBDOMAINS = {"origin": "https://*.example.com"}
 # As permissive as the rest of a policy gets, so that a wrong "yes" cannot hide.
 WIDE_OPEN = {"methods": "*", "headers": "*", "expose_headers": "X-Secret", "credentials": True, "maxage": 600}
 
-POLICIES = [
-    pytest.param(EXACT, id="exact"),
-    pytest.param(SUBDOMAINS, id="subdomains"),
+# Look-alikes are tried against an exact origin (answered by a lookup) and a subdomain pattern
+# (scanned, here under verbmatch), each as permissive as the rest of a policy gets.
+LOOK_ALIKE_POLICIES = [
     pytest.param({**EXACT, **WIDE_OPEN}, id="exact-wide-open"),
-    pytest.param({**SUBDOMAINS, **WIDE_OPEN}, id="subdomains-wide-open"),
-    pytest.param(
-        {
-            "policy": "site,subdomains",
-            "matchstrategy": "verbmatch",
-            "site_origin": "https://example.com",
-            "site_methods": "*",
-            "subdomains_origin": "https://*.example.com",
-            "subdomains_credentials": "true",
-        },
-        id="named-policies-verbmatch",
-    ),
+    pytest.param({**SUBDOMAINS, **WIDE_OPEN, "matchstrategy": "verbmatch"}, id="subdomains-wide-open-verbmatch"),
 ]
 
 
@@ -143,19 +123,19 @@ def test_the_genuine_origin_is_allowed_so_the_refusals_below_mean_something(sett
 
 
 @pytest.mark.parametrize("origin", LOOK_ALIKES)
-@pytest.mark.parametrize("settings", POLICIES)
+@pytest.mark.parametrize("settings", LOOK_ALIKE_POLICIES)
 def test_a_look_alike_origin_gets_no_cors_headers_and_the_app_still_answers(settings, origin):
-    app = RecordingApp()
+    app = RecordingApp([("Content-Type", "text/plain"), ("X-App", "kept")], body=[b"app ", b"body"])
     response = call(CORS(app, **settings), make_environ("GET", origin))
     assert cors_headers(response.headers) == {}
     assert response.status == "200 OK"
-    assert response.headers[: len(APP_HEADERS)] == APP_HEADERS
+    assert response.headers[:2] == [("Content-Type", "text/plain"), ("X-App", "kept")]
     assert response.body == b"app body"
     assert app.calls == 1
 
 
 @pytest.mark.parametrize("origin", LOOK_ALIKES)
-@pytest.mark.parametrize("settings", POLICIES)
+@pytest.mark.parametrize("settings", LOOK_ALIKE_POLICIES)
 def test_a_look_alike_origin_gets_a_preflight_refusal(settings, origin):
     app = RecordingApp()
     response = call(CORS(app, **settings), preflight_environ(origin, "GET", "x-token"))
@@ -165,7 +145,8 @@ def test_a_look_alike_origin_gets_a_preflight_refusal(settings, origin):
     assert app.calls == 0
 
 
-# Not an origin as a browser serializes it, so never reflected, even by `copy`.
+# Not an origin as a browser serializes it, so never reflected, even by `copy`. (`null` is
+# serialized but never reflected either: tests/test_compat.py.)
 MALFORMED = [
     pytest.param("https://EXAMPLE.COM", id="uppercase"),
     pytest.param("https://example.com/", id="trailing-slash"),
@@ -178,7 +159,6 @@ MALFORMED = [
     pytest.param("https://example.com ", id="trailing-space"),
     pytest.param("https://example.com\r\nSet-Cookie: session=evil", id="crlf-header-injection"),
     pytest.param("https://example.com\x00", id="nul"),
-    pytest.param("null", id="null"),
     pytest.param("*", id="star"),
     pytest.param("", id="empty"),
     pytest.param("https://example.com/" + "a" * MB, id="1MB-path"),
@@ -205,7 +185,7 @@ def test_a_reflecting_policy_reflects_a_well_formed_origin(settings):
     assert cors_headers(response.headers)["Access-Control-Allow-Origin"] == "https://any.example"
 
 
-@pytest.mark.parametrize("origin", MALFORMED)
+@pytest.mark.parametrize("origin", [*MALFORMED, pytest.param("null", id="null")])
 def test_a_public_policy_answers_star_and_never_echoes_the_origin(origin):
     app = CORS(RecordingApp(), origin="*", methods="*", headers="*")
     actual = call(app, make_environ("GET", origin))
@@ -291,12 +271,18 @@ def test_a_request_header_list_over_4_kib_is_refused_unread():
     assert cors_headers(response.headers) == {}
 
 
-def test_a_reflected_request_header_list_holds_only_tokens():
+# RFC 9110 section 5.6.2's delimiters but the comma (the list separator), DEL and a latin-1 letter:
+# each makes a name that is not a token.
+NOT_IN_A_TOKEN = '"():;<=>?@[\\]{}/' + "\x7f\xe4"
+
+
+@pytest.mark.parametrize("character", [pytest.param(c, id=f"U+{ord(c):04X}") for c in NOT_IN_A_TOKEN])
+def test_a_reflected_request_header_list_holds_only_tokens(character):
     app = CORS(RecordingApp(), origin="https://example.com", headers="*")
-    requested = "x-token, X-Token,authorization"
+    requested = f"x-token, x{character}y, authorization"
     response = call(app, preflight_environ("https://example.com", "GET", requested))
-    reflected = cors_headers(response.headers)["Access-Control-Allow-Headers"]
-    assert all(TOKEN.fullmatch(name.strip(" \t")) for name in reflected.split(","))
+    reflected = cors_headers(response.headers).get("Access-Control-Allow-Headers")
+    assert reflected is None or all(TOKEN.fullmatch(name.strip(" \t")) for name in reflected.split(","))
 
 
 def peak_memory(app, environ) -> int:

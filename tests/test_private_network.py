@@ -7,13 +7,13 @@ from support import cors_headers
 SITE = "https://site.example"
 
 
-def pna_preflight(app, origin=SITE):
+def pna_preflight(client, origin=SITE):
     headers = {
         "Origin": origin,
         "Access-Control-Request-Method": "GET",
         "Access-Control-Request-Private-Network": "true",
     }
-    return app.options("/", headers=headers)
+    return client.request("OPTIONS", headers)
 
 
 def test_an_opted_in_policy_allows_private_network_access(make_app):
@@ -40,8 +40,8 @@ def test_an_ordinary_preflight_gets_no_private_network_header(make_app):
 
 
 def test_preflights_vary_on_the_private_network_request_header_when_enabled(make_app):
-    app = make_app(policy="a, b", a_origin="https://a.example", b_origin=SITE, b_private_network="yes")
-    assert app.preflight(SITE, "GET").headers["Vary"] == (
+    client = make_app(policy="a, b", a_origin="https://a.example", b_origin=SITE, b_private_network="yes")
+    assert client.preflight(SITE, "GET").headers["Vary"] == (
         "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
     )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from pyramid.config import Configurator
-from support import EchoApp
+from support import RecordingApp
 
 from wsgicors import CORS
 from wsgicors.cli import main
@@ -53,7 +53,7 @@ def test_the_readme_ini_examples_pass_check(tmp_path, ini):
 
 @pytest.mark.parametrize("code", literal_blocks("python"), ids=["seed-pyramid", "python-values"])
 def test_the_readme_python_examples_build_the_middleware(code):
-    namespace = {"Configurator": Configurator, "application": EchoApp()}
+    namespace = {"Configurator": Configurator, "application": RecordingApp()}
     exec(code, namespace)
     built = namespace["app"]({}) if "app" in namespace else namespace["application"]
     assert isinstance(built, CORS)

@@ -10,50 +10,47 @@ from wsgiref.util import FileWrapper
 from wsgiref.validate import validator
 
 import pytest
-from hostile_support import HeaderList, RecordingApp, call, cors_headers, make_environ, preflight_environ, values
+from support import TEXT, HeaderList, RecordingApp, call, cors_headers, make_environ, preflight_environ, values
 
 from wsgicors import CORS
 
 ALLOWED = "https://a.example.com"
 REFUSED = "https://evil.net"
-TEXT = [("Content-Type", "text/plain")]
+EXACT = {"origin": "https://example.com https://a.example.com"}
+PATTERN = {"origin": "https://*.example.com", "credentials": True, "expose_headers": "*"}
+PUBLIC = {"origin": "*"}
+STAR_CREDENTIALS = {"origin": "*", "credentials": True, "methods": "*", "headers": "*", "maxage": 60}
+COPY = {"origin": "copy", "expose_headers": "X-Total"}
+NO_POLICY: dict[str, Any] = {}
+VERBMATCH = {"policy": "a,deny", "a_origin": ALLOWED, "a_methods": "GET, PUT", "matchstrategy": "verbmatch"}
 
-SETTINGS = [
-    pytest.param({"origin": "https://example.com https://a.example.com"}, id="exact"),
-    pytest.param({"origin": "https://*.example.com", "credentials": True, "expose_headers": "*"}, id="pattern"),
-    pytest.param({"origin": "*"}, id="public"),
-    pytest.param(
-        {"origin": "*", "credentials": True, "methods": "*", "headers": "*", "maxage": 60}, id="star-credentials"
-    ),
-    pytest.param({"origin": "copy", "expose_headers": "X-Total"}, id="copy"),
-    pytest.param({}, id="no-policy"),
-    pytest.param(
-        {"policy": "a,deny", "a_origin": ALLOWED, "a_methods": "GET, PUT", "matchstrategy": "verbmatch"},
-        id="named-verbmatch",
-    ),
-]
 
-NOT_PREFLIGHTS = [
-    pytest.param(lambda: make_environ("GET"), id="get-without-origin"),
-    pytest.param(lambda: make_environ("GET", ALLOWED), id="get-allowed"),
-    pytest.param(lambda: make_environ("GET", REFUSED), id="get-refused"),
-    pytest.param(lambda: make_environ("HEAD", ALLOWED), id="head-allowed"),
-    pytest.param(lambda: make_environ("POST", ALLOWED), id="post-allowed"),
-    pytest.param(lambda: make_environ("PUT", ALLOWED), id="put-allowed"),
-    pytest.param(lambda: make_environ("DELETE", REFUSED), id="delete-refused"),
-    pytest.param(lambda: make_environ("PATCH", "null"), id="patch-null"),
-    pytest.param(lambda: make_environ("GET", ALLOWED + "\r\nX-Injected: 1"), id="get-crlf-origin"),
-    pytest.param(lambda: make_environ("OPTIONS"), id="options-without-origin"),
-    pytest.param(lambda: make_environ("OPTIONS", ALLOWED), id="options-without-request-method"),
-]
-REQUESTS = [
-    *NOT_PREFLIGHTS,
-    pytest.param(lambda: preflight_environ(ALLOWED, "PUT"), id="preflight-allowed"),
-    pytest.param(lambda: preflight_environ(REFUSED, "PUT"), id="preflight-refused"),
-    pytest.param(lambda: preflight_environ(ALLOWED, "PUT", "x-token, content-type"), id="preflight-headers"),
-    pytest.param(lambda: preflight_environ(ALLOWED, "PUT\n", "x-token\r\n"), id="preflight-crlf"),
-    pytest.param(lambda: preflight_environ(ALLOWED, "PUT", "," * 100_000), id="preflight-comma-bomb"),
-]
+def get_without_origin() -> dict[str, Any]:
+    return make_environ("GET")
+
+
+def get_allowed() -> dict[str, Any]:
+    return make_environ("GET", ALLOWED)
+
+
+def get_refused() -> dict[str, Any]:
+    return make_environ("GET", REFUSED)
+
+
+def get_crlf_origin() -> dict[str, Any]:
+    return make_environ("GET", ALLOWED + "\r\nX-Injected: 1")
+
+
+def preflight_headers() -> dict[str, Any]:
+    return preflight_environ(ALLOWED, "PUT", "x-token, content-type")
+
+
+def preflight_crlf() -> dict[str, Any]:
+    return preflight_environ(ALLOWED, "PUT\n", "x-token\r\n")
+
+
+def preflight_comma_bomb() -> dict[str, Any]:
+    return preflight_environ(ALLOWED, "PUT", "," * 100_000)
 
 
 def list_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -93,19 +90,75 @@ def file_app(environ: dict[str, Any], start_response: Any) -> Any:
     return environ["wsgi.file_wrapper"](io.BytesIO(b"file body"), 4)
 
 
-APPS = [
-    pytest.param(list_app, id="list"),
-    pytest.param(app_with_its_own_cors, id="own-cors"),
-    pytest.param(writing_app, id="write"),
-    pytest.param(generator_app, id="generator"),
-    pytest.param(failing_then_recovering_app, id="exc-info"),
-    pytest.param(file_app, id="file-wrapper"),
+NOT_PREFLIGHTS = [
+    pytest.param(get_without_origin, id="get-without-origin"),
+    pytest.param(get_allowed, id="get-allowed"),
+    pytest.param(get_refused, id="get-refused"),
+    pytest.param(lambda: make_environ("HEAD", ALLOWED), id="head-allowed"),
+    pytest.param(lambda: make_environ("POST", ALLOWED), id="post-allowed"),
+    pytest.param(lambda: make_environ("PUT", ALLOWED), id="put-allowed"),
+    pytest.param(lambda: make_environ("DELETE", REFUSED), id="delete-refused"),
+    pytest.param(lambda: make_environ("PATCH", "null"), id="patch-null"),
+    pytest.param(get_crlf_origin, id="get-crlf-origin"),
+    pytest.param(lambda: make_environ("OPTIONS"), id="options-without-origin"),
+    pytest.param(lambda: make_environ("OPTIONS", ALLOWED), id="options-without-request-method"),
+]
+
+# (settings, request, app): each row walks one path through the middleware, and the
+# validators check both sides of it. A preflight never reaches the app, so its rows use one.
+VALIDATED = [
+    # Preflights: answered by the middleware alone.
+    pytest.param(EXACT, lambda: preflight_environ(ALLOWED, "PUT"), list_app, id="preflight-method-refused-exact"),
+    pytest.param(EXACT, lambda: preflight_environ(ALLOWED, "GET"), list_app, id="preflight-allowed-by-lookup"),
+    pytest.param(EXACT, lambda: preflight_environ(REFUSED, "GET"), list_app, id="preflight-origin-refused"),
+    pytest.param(PATTERN, preflight_headers, list_app, id="preflight-method-refused-by-pattern"),
+    pytest.param(VERBMATCH, preflight_headers, list_app, id="preflight-headers-refused"),
+    pytest.param(STAR_CREDENTIALS, preflight_headers, list_app, id="preflight-reflects-method-and-headers"),
+    pytest.param(STAR_CREDENTIALS, preflight_crlf, list_app, id="preflight-crlf-never-reflected"),
+    pytest.param(STAR_CREDENTIALS, preflight_comma_bomb, list_app, id="preflight-comma-bomb-reflecting"),
+    pytest.param(PUBLIC, preflight_comma_bomb, list_app, id="preflight-comma-bomb-public"),
+    pytest.param(COPY, lambda: preflight_environ(ALLOWED, "GET"), list_app, id="preflight-copy"),
+    pytest.param(NO_POLICY, lambda: preflight_environ(ALLOWED, "PUT"), list_app, id="preflight-no-policy"),
+    pytest.param(VERBMATCH, lambda: preflight_environ(ALLOWED, "PUT"), list_app, id="preflight-verbmatch-allowed"),
+    pytest.param(VERBMATCH, lambda: preflight_environ(ALLOWED, "POST"), list_app, id="preflight-verbmatch-to-deny"),
+    # Requests that are not preflights, with an app that sets its own Vary (merged).
+    pytest.param(EXACT, get_without_origin, list_app, id="no-origin-gets-vary-only"),
+    pytest.param(PUBLIC, get_without_origin, list_app, id="no-origin-public-answer"),
+    pytest.param(NO_POLICY, get_without_origin, list_app, id="no-origin-no-policy-passes-through"),
+    pytest.param(EXACT, get_refused, list_app, id="refused-gets-vary-only"),
+    pytest.param(PATTERN, get_refused, list_app, id="refused-after-walking-the-pattern-tails"),
+    pytest.param(PUBLIC, get_refused, list_app, id="public-answers-everyone-alike"),
+    pytest.param(STAR_CREDENTIALS, get_allowed, list_app, id="star-with-credentials-reflects"),
+    pytest.param(STAR_CREDENTIALS, get_crlf_origin, list_app, id="crlf-origin-never-reflected-by-star"),
+    pytest.param(COPY, get_crlf_origin, list_app, id="crlf-origin-never-reflected-by-copy"),
+    pytest.param(PATTERN, get_crlf_origin, list_app, id="crlf-origin-never-matches-a-pattern"),
+    pytest.param(COPY, lambda: make_environ("PATCH", "null"), list_app, id="null-never-reflected-by-copy"),
+    pytest.param(EXACT, lambda: make_environ("HEAD", ALLOWED), list_app, id="head"),
+    pytest.param(EXACT, lambda: make_environ("OPTIONS"), list_app, id="options-without-origin"),
+    pytest.param(EXACT, lambda: make_environ("OPTIONS", ALLOWED), list_app, id="options-without-request-method"),
+    pytest.param(VERBMATCH, lambda: make_environ("PUT", ALLOWED), list_app, id="verbmatch-allowed"),
+    pytest.param(VERBMATCH, lambda: make_environ("POST", ALLOWED), list_app, id="verbmatch-method-refused"),
+    pytest.param(VERBMATCH, lambda: make_environ("DELETE", REFUSED), list_app, id="verbmatch-origin-refused"),
+    # Each kind of app, through the paths that rewrite start_response.
+    pytest.param(EXACT, get_allowed, app_with_its_own_cors, id="own-cors-headers-win"),
+    pytest.param(PATTERN, get_allowed, app_with_its_own_cors, id="own-cors-headers-exposing"),
+    pytest.param(EXACT, get_allowed, writing_app, id="write-allowed"),
+    pytest.param(PATTERN, get_allowed, writing_app, id="write-exposing"),
+    pytest.param(NO_POLICY, get_allowed, writing_app, id="write-no-policy"),
+    pytest.param(EXACT, get_allowed, generator_app, id="generator-allowed"),
+    pytest.param(PATTERN, get_allowed, generator_app, id="generator-exposing"),
+    pytest.param(PUBLIC, get_without_origin, generator_app, id="generator-public"),
+    pytest.param(EXACT, get_allowed, failing_then_recovering_app, id="exc-info-allowed"),
+    pytest.param(PATTERN, get_allowed, failing_then_recovering_app, id="exc-info-exposing"),
+    pytest.param(EXACT, get_refused, failing_then_recovering_app, id="exc-info-refused"),
+    pytest.param(NO_POLICY, get_allowed, failing_then_recovering_app, id="exc-info-no-policy"),
+    pytest.param(EXACT, get_allowed, file_app, id="file-wrapper-allowed"),
+    pytest.param(PATTERN, get_allowed, file_app, id="file-wrapper-exposing"),
+    pytest.param(NO_POLICY, get_without_origin, file_app, id="file-wrapper-no-policy"),
 ]
 
 
-@pytest.mark.parametrize("app", APPS)
-@pytest.mark.parametrize("environ_of", REQUESTS)
-@pytest.mark.parametrize("settings", SETTINGS)
+@pytest.mark.parametrize(("settings", "environ_of", "app"), VALIDATED)
 def test_wsgiref_validate_passes_on_both_sides_of_the_middleware(settings, environ_of, app):
     environ = environ_of()
     environ["wsgi.file_wrapper"] = FileWrapper
