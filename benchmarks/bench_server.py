@@ -209,7 +209,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="waitress threads (default %(default)s)")
     parser.add_argument("--no-legacy", action="store_true", help="leave wsgicors 0.7.0 out")
     parser.add_argument(
-        "--current", metavar="PATH", help="wsgicors package to measure as 1.0 (default: import wsgicors)"
+        "--current", metavar="PATH", help="wsgicors package to measure as 1.1 (default: import wsgicors)"
     )
     parser.add_argument("--candidate", metavar="PATH", help="another wsgicors package, as 'cand'")
     parser.add_argument(
@@ -227,7 +227,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "WSGICORS_BENCH_CURRENT": benchlib.package_dir(args.current) or "",
         "WSGICORS_BENCH_CANDIDATE": benchlib.package_dir(args.candidate) or "",
     }
-    impls = ["bare"] + (["0.7.0"] if legacy else []) + ["1.0"] + (["cand"] if args.candidate else [])
+    impls = ["bare"] + (["0.7.0"] if legacy else []) + ["1.1"] + (["cand"] if args.candidate else [])
     print(machine())
     print(
         f"wrk -t{args.wrk_threads} -c{args.connections} -d{duration:g}s, {rounds} round(s) interleaved, median req/s; "

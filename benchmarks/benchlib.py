@@ -73,7 +73,11 @@ def load_module(path: Path, name: str) -> ModuleType:
 
 
 def load_implementations(
-    legacy: Optional[str], current: Optional[str], candidate: Optional[str], floor: bool = False
+    legacy: Optional[str],
+    current: Optional[str],
+    candidate: Optional[str],
+    floor: bool = False,
+    no_memo: bool = False,
 ) -> dict[str, Any]:
     """The ``CORS`` classes to compare, by label.
 
@@ -81,21 +85,33 @@ def load_implementations(
     :param current: a ``wsgicors`` package directory (``None``: ``import wsgicors``).
     :param candidate: another ``wsgicors`` package directory to compare, e.g. a prototype.
     :param floor: add :class:`Floor` as ``floor``.
+    :param no_memo: add the current package with its memo of recent answers bypassed, as
+        ``no memo``: what a stream of distinct origins would cost without the memo.
     """
     impls: dict[str, Any] = {}
     if legacy:
         impls["0.7.0"] = load_module(Path(legacy), "wsgicors070").CORS
     if current:
-        impls["1.0"] = load_module(Path(current), "wsgicors_current").CORS
+        impls["1.1"] = load_module(Path(current), "wsgicors_current").CORS
     else:
         import wsgicors
 
-        impls["1.0"] = wsgicors.CORS
+        impls["1.1"] = wsgicors.CORS
     if candidate:
         impls["cand"] = load_module(Path(candidate), "wsgicors_candidate").CORS
+    if no_memo:
+        module = load_module(Path(current or Path(__file__).parent.parent / "wsgicors"), "wsgicors_no_memo")
+        module.answers.Answers.lookup = _lookup_without_memo
+        impls["no memo"] = module.CORS
     if floor:
         impls["floor"] = Floor
     return impls
+
+
+def _lookup_without_memo(answers: Any, origin: str, method: str) -> Any:
+    """``Answers.lookup`` deciding every origin not listed exactly afresh."""
+    answer = answers.exact.get(origin)
+    return answers.decide(origin, method) if answer is None else answer
 
 
 def package_dir(path: Optional[str]) -> Optional[str]:

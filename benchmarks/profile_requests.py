@@ -37,7 +37,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     scenario = next((s for s in SCENARIOS if s.name == args.scenario), None)
     if scenario is None:
         raise SystemExit("unknown scenario; one of:\n  " + "\n  ".join(s.name for s in SCENARIOS))
-    cors = benchlib.load_implementations(None, benchlib.package_dir(args.current), None)["1.0"]
+    cors = benchlib.load_implementations(None, benchlib.package_dir(args.current), None)["1.1"]
     app = cors(bare_app, **scenario.settings())
     chunk = Source(scenario.requests()).chunk(args.requests)
 

@@ -1,7 +1,7 @@
 """The apps that bench_server.py serves: the bare app, alone or wrapped by one implementation.
 
 Chosen by environment variables (bench_server.py sets them): ``WSGICORS_BENCH_IMPL`` is
-``bare``, ``0.7.0``, ``1.0`` or ``cand``; ``WSGICORS_BENCH_LEGACY``, ``WSGICORS_BENCH_CURRENT``
+``bare``, ``0.7.0``, ``1.1`` or ``cand``; ``WSGICORS_BENCH_LEGACY``, ``WSGICORS_BENCH_CURRENT``
 and ``WSGICORS_BENCH_CANDIDATE`` are the paths given to ``benchlib.load_implementations``.
 
 gunicorn: ``gunicorn --chdir benchmarks serverapp:app``;
