@@ -260,7 +260,8 @@ def _print_exchange(label: str, exchange: Exchange, printer: _Printer) -> None:
 
 def _verdict(decision: Decision, printer: _Printer) -> str:
     if decision.allowed:
-        return f"{printer.paint('allowed', 'green')} ({decision.reason})"
+        reason = "" if decision.reason == "allowed" else f" ({decision.reason})"
+        return f"{printer.paint('allowed', 'green')}{reason}"
     return f"{printer.paint('refused', 'red')} ({decision.detail or decision.reason})"
 
 

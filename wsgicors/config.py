@@ -16,6 +16,7 @@ from .origins import (
     covers_every_host,
     fixes_only_top_level_domain,
     is_loopback,
+    matches_plain_http,
     pattern_warnings,
 )
 from .policy import Names, Policy
@@ -364,13 +365,13 @@ def _risks(policy: Policy, prefix: str) -> list[Problem]:
                 f"{credentialed} lets any page read the answers: sandboxed iframes and data: URLs send Origin: null"
             )
             risks.append(Problem(policy.name, key, entry, reason))
-        elif entry.startswith("http://") and not is_loopback(entry):
+        elif matches_plain_http(entry) and not is_loopback(entry):
             reason = (
                 f"{credentialed} lets an attacker on the network, who can inject script into a plain-http page, "
                 "read the answers; list https:// origins"
             )
             risks.append(Problem(policy.name, key, entry, reason))
-        elif fixes_only_top_level_domain(entry):
+        elif fixes_only_top_level_domain(entry) and not is_loopback(entry):
             reason = f"{credentialed} trusts every site under a top-level domain; list the sites"
             risks.append(Problem(policy.name, key, entry, reason))
     return risks

@@ -10,7 +10,7 @@ SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
 # https://fetch.spec.whatwg.org/#cors-unsafe-request-header-byte
 _UNSAFE_BYTE = re.compile(r'[\x00-\x08\x0a-\x1f"():<>?@\[\\\]{}\x7f]')
 _LANGUAGE = re.compile(r"[0-9A-Za-z *,\-.;=]*")
-_SIMPLE_RANGE = re.compile(r"bytes=(?:[0-9]+-[0-9]*)")
+_SIMPLE_RANGE = re.compile(r"bytes=([0-9]+)-([0-9]*)")
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 
 #: A request header a script sets: (name, value).
@@ -33,7 +33,9 @@ def is_safelisted(name: str, value: str) -> bool:
         essence = value.split(";", 1)[0].strip().lower()
         return _UNSAFE_BYTE.search(value) is None and essence in _FORM_TYPES
     if name == "range":
-        return _SIMPLE_RANGE.fullmatch(value) is not None
+        # A simple range header value: https://fetch.spec.whatwg.org/#simple-range-header-value
+        match = _SIMPLE_RANGE.fullmatch(value)
+        return match is not None and (not match[2] or int(match[1]) <= int(match[2]))
     return False
 
 

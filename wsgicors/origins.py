@@ -128,11 +128,8 @@ class OriginMatcher:
     wildcard: bool = field(repr=False, compare=False)
     subdomains: Mapping[str, frozenset[str]] = field(repr=False, compare=False)
     globs: tuple[Glob, ...] = field(repr=False, compare=False)
-
-    @property
-    def exact_only(self) -> bool:
-        """Whether only the ``exact`` origins are allowed (no pattern, ``*`` or ``copy``)."""
-        return not (self.any_origin or self.subdomains or self.globs)
+    #: Only the ``exact`` origins are allowed (no pattern, ``*`` or ``copy``).
+    exact_only: bool = field(repr=False, compare=False)
 
     def allows(self, origin: str) -> bool:
         """Whether the request's ``Origin`` value is allowed."""
@@ -186,6 +183,7 @@ def compile_origins(entries: Iterable[str]) -> OriginMatcher:
         wildcard=normalized[0] == ANY,
         subdomains={prefix: frozenset(tails | any_scheme) for prefix, tails in subdomains.items()},
         globs=tuple(globs),
+        exact_only=not (normalized[0] in (ANY, COPY) or subdomains or globs),
     )
 
 
@@ -257,6 +255,15 @@ def fixes_only_top_level_domain(entry: str) -> bool:
     """Whether a pattern's only fixed host label is the last one (``https://*.com``)."""
     labels, fixed = _fixed_host_labels(entry)
     return len(labels) > 1 and fixed == labels[-1:]
+
+
+def matches_plain_http(entry: str) -> bool:
+    """Whether an origin or pattern allows ``http://`` origins (``http://x``, ``*://x``,
+    ``http*://x``, or a pattern without scheme)."""
+    scheme, separator, _ = entry.partition("://")
+    if not separator:
+        return is_wildcard(entry)
+    return Glob.compile(scheme).matches("http")
 
 
 def is_loopback(entry: str) -> bool:

@@ -128,6 +128,8 @@ class Policy:
     response_headers: Headers = field(default=(), repr=False, compare=False)
     #: What an allowed preflight gets after ``Access-Control-Allow-Origin``.
     preflight_response_headers: Headers = field(default=(), repr=False, compare=False)
+    #: ``Access-Control-Allow-Origin: *`` for every request, whatever its ``Origin``.
+    public: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -161,12 +163,8 @@ class Policy:
             private_network,
             response_headers=(*credentialed, *expose),
             preflight_response_headers=(*credentialed, *allow_methods, *allow_headers, *max_age_header),
+            public=origins.wildcard and not credentials,
         )
-
-    @property
-    def public(self) -> bool:
-        """``Access-Control-Allow-Origin: *`` for every request, whatever its ``Origin``."""
-        return self.origins.wildcard and not self.credentials
 
     @property
     def exposes_response_header_names(self) -> bool:
