@@ -24,8 +24,10 @@ def literal_blocks(directive: str) -> list[str]:
 
 
 def command_examples() -> list[tuple[str, str]]:
-    """Each ``$ python -m wsgicors ...`` line of the README with the output printed under it."""
-    examples = re.findall(r"^    \$ python -m wsgicors (.*)\n((?:    .*\n|\n)+?)(?=\S)", README, flags=re.MULTILINE)
+    """Each ``$ .venv/bin/python -m wsgicors ...`` line of the README with the output printed under it."""
+    examples = re.findall(
+        r"^    \$ \.venv/bin/python -m wsgicors (.*)\n((?:    .*\n|\n)+?)(?=\S)", README, flags=re.MULTILINE
+    )
     return [
         (command, re.sub(r"^    ", "", output, flags=re.MULTILINE).rstrip("\n") + "\n") for command, output in examples
     ]
