@@ -21,7 +21,8 @@ from types import ModuleType
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 import pytest
-from servers import BIN, TESTS, ServerProcess, ThreadedServer, cors_headers, header_values, request
+from servers import BIN, TESTS, ServerProcess, ThreadedServer, request
+from support import cors_headers, values
 
 from wsgicors import CORS
 
@@ -128,14 +129,14 @@ class TestPyramid:
         status, _, headers, body = request(pyramid.url, "GET", "/items", {"Origin": APP})
         assert (status, json.loads(body)) == (200, {"items": ["a", "b"]})
         assert cors_headers(headers) == {"Access-Control-Allow-Origin": "*"}
-        assert header_values(headers, "Vary") == []
+        assert values(headers, "Vary") == []
 
     def test_pyramid_s_own_404_page_gets_the_star_too(self, pyramid):
         status, _, headers, body = request(pyramid.url, "GET", "/missing", {"Origin": APP})
         assert status == 404
         assert b"404 Not Found" in body
         assert cors_headers(headers) == {"Access-Control-Allow-Origin": "*"}
-        assert header_values(headers, "Vary") == []
+        assert values(headers, "Vary") == []
 
     @pytest.mark.parametrize(
         "origin",
@@ -149,7 +150,7 @@ class TestPyramid:
         status, _, headers, _ = request(pyramid.url, "GET", "/items", {} if origin is None else {"Origin": origin})
         assert status == 200
         assert cors_headers(headers) == {"Access-Control-Allow-Origin": "*"}
-        assert header_values(headers, "Vary") == []
+        assert values(headers, "Vary") == []
 
 
 # -- Flask, Django and a plain WSGI application under gunicorn: one policy ---------------
@@ -282,14 +283,14 @@ def test_a_request_from_a_listed_origin_gets_the_app_s_answer_with_the_cors_head
     status, _, headers, body = request(recipe.url, "GET", "/items", {"Origin": APP})
     assert (status, json.loads(body)) == (200, {"items": ["a", "b"]})
     assert cors_headers(headers) == ALLOWED
-    assert header_values(headers, "Vary") == [recipe.vary]
+    assert values(headers, "Vary") == [recipe.vary]
 
 
 def test_a_request_from_an_unlisted_origin_gets_the_answer_without_cors_headers(recipe):
     status, _, headers, body = request(recipe.url, "GET", "/items", {"Origin": UNLISTED})
     assert (status, json.loads(body)) == (200, {"items": ["a", "b"]})
     assert cors_headers(headers) == {}
-    assert header_values(headers, "Vary") == [recipe.vary]
+    assert values(headers, "Vary") == [recipe.vary]
 
 
 def test_the_framework_s_own_404_page_gets_the_cors_headers(recipe):
@@ -297,19 +298,19 @@ def test_the_framework_s_own_404_page_gets_the_cors_headers(recipe):
     assert status == 404
     assert b"Not Found" in body
     assert cors_headers(headers) == ALLOWED
-    assert header_values(headers, "Vary") == ["Origin"]
+    assert values(headers, "Vary") == ["Origin"]
 
 
 def test_the_framework_s_own_500_page_gets_the_cors_headers(framework):
     status, _, headers, _ = request(framework.url, "GET", "/fail", {"Origin": APP})
     assert status == 500
     assert cors_headers(headers) == ALLOWED
-    assert header_values(headers, "Vary") == ["Origin"]
+    assert values(headers, "Vary") == ["Origin"]
 
 
 def test_django_s_own_vary_cookie_and_origin_are_one_header(django_recipe):
     _, _, headers, _ = request(django_recipe.url, "GET", "/items", {"Origin": APP, "Cookie": "sessionid=abc"})
-    assert header_values(headers, "Vary") == ["Cookie, Origin"]
+    assert values(headers, "Vary") == ["Cookie, Origin"]
 
 
 def test_the_flask_recipe_leaves_app_a_flask_object(flask_recipe):
@@ -392,11 +393,11 @@ def test_inside_an_authenticated_request_gets_its_data_with_the_cors_headers(aut
     status, _, headers, body = request(auth_inside.url, "GET", "/items", {"Origin": APP, "Cookie": SESSION_COOKIE})
     assert (status, json.loads(body)) == (200, {"user": "alice", "items": ["a", "b"]})
     assert cors_headers(headers) == ALLOWED
-    assert header_values(headers, "Vary") == ["Origin"]
+    assert values(headers, "Vary") == ["Origin"]
 
 
 def test_inside_an_unauthenticated_request_gets_a_401_the_page_can_read(auth_inside):
     status, _, headers, body = request(auth_inside.url, "GET", "/items", {"Origin": APP})
     assert (status, json.loads(body)) == (401, {"error": "login required"})
     assert cors_headers(headers) == ALLOWED
-    assert header_values(headers, "Vary") == ["Origin"]
+    assert values(headers, "Vary") == ["Origin"]
