@@ -13,6 +13,10 @@ from support import TOKEN, HeaderList, cors_headers
 
 # Fetch normalizes only these methods to uppercase.
 STANDARD_METHODS = {"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"}
+# A preflight never needs these listed ("CORS-preflight fetch", step 7).
+SAFELISTED_METHODS = {"GET", "HEAD", "POST"}
+# Longer Access-Control-Request-Headers values are refused unread.
+MAX_REQUEST_HEADERS_LENGTH = 4096
 DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
@@ -23,6 +27,19 @@ def browser_form(entry: str) -> str:
     if default_port and lowered.endswith(default_port):
         return lowered[: -len(default_port)]
     return lowered
+
+
+def requested_names(value: str) -> Optional[list[str]]:
+    """The lowercase names an ``Access-Control-Request-Headers`` value asks for, or ``None``
+    if it is refused: split on commas as Fetch splits a header list, spaces and tabs trimmed,
+    empty elements ignored; each element must be a token, the whole at most 4096 characters."""
+    if len(value) > MAX_REQUEST_HEADERS_LENGTH:
+        return None
+    names = [element.strip(" \t") for element in value.split(",")]
+    names = [name for name in names if name]
+    if not all(TOKEN.fullmatch(name) for name in names):
+        return None
+    return [name.lower() for name in names]
 
 
 def glob(pattern: str, origin: str) -> bool:
@@ -81,13 +98,17 @@ class Configuration:
     ) -> dict[str, str]:
         """The Allow-Origin and Allow-Credentials headers a preflight should get."""
         policy = self.select(origin, serialized, method)
-        if policy is None or not TOKEN.fullmatch(method) or not policy.allows_method(method):
+        if policy is None or not TOKEN.fullmatch(method):
             return {}
-        if request_headers is not None and request_headers.strip(" \t"):
-            names = [name.strip(" \t") for name in request_headers.split(",")]
-            if not all(TOKEN.fullmatch(name) for name in names):
+        # Under verbmatch the policy was selected for listing the method; under firstmatch
+        # any policy allowing the origin allows the safelisted methods too.
+        if not policy.allows_method(method) and method not in SAFELISTED_METHODS:
+            return {}
+        if request_headers is not None:
+            names = requested_names(request_headers)
+            if names is None:
                 return {}
-            if policy.headers is not None and any(name.lower() not in policy.headers for name in names):
+            if policy.headers is not None and any(name not in policy.headers for name in names):
                 return {}
         return grant(policy, origin)
 

@@ -85,8 +85,8 @@ def test_any_origin_without_credentials_answers_star_to_every_request_without_va
     assert "Vary" not in response.headers
 
 
-def test_any_origin_with_credentials_reflects_the_origin_and_varies(make_app):
-    response = make_app(origin="*", credentials=True).actual(SITE)
+def test_copy_with_credentials_reflects_the_origin_and_varies(make_app):
+    response = make_app(origin="copy", credentials=True).actual(SITE)
     assert cors_headers(response) == {
         "Access-Control-Allow-Origin": SITE,
         "Access-Control-Allow-Credentials": "true",
@@ -127,11 +127,61 @@ def test_origin_in_a_second_app_vary_header_is_not_repeated(make_app):
     assert response.headers.getall("Vary") == ["Cookie", "Origin"]
 
 
-def test_cors_headers_set_by_the_app_win(make_app):
+# An app that set Access-Control-Allow-Origin answered CORS itself: none of ours is added.
+# Any other CORS header name the app set is never sent a second time (browsers join two
+# lines into "true, true" and refuse the answer); the rest of ours still is.
+APP_CORS_HEADERS = [
+    pytest.param(
+        [("Access-Control-Allow-Origin", "https://app.example")],
+        {"Access-Control-Allow-Origin": "https://app.example"},
+        id="allow-origin-means-the-app-owns-cors",
+    ),
+    pytest.param(
+        [("Access-Control-Allow-Credentials", "true")],
+        {
+            "Access-Control-Allow-Origin": SITE,
+            "Access-Control-Allow-Credentials": "true",
+            "Access-Control-Expose-Headers": "X-Total",
+        },
+        id="allow-credentials-only",
+    ),
+    pytest.param(
+        [("access-control-expose-headers", "X-App")],
+        {
+            "access-control-expose-headers": "X-App",
+            "Access-Control-Allow-Origin": SITE,
+            "Access-Control-Allow-Credentials": "true",
+        },
+        id="expose-headers-only-any-case",
+    ),
+]
+
+
+@pytest.mark.parametrize(("app_headers", "sent"), APP_CORS_HEADERS)
+def test_a_cors_header_the_app_set_is_never_sent_twice(make_app, app_headers, sent):
+    app = RecordingApp([*TEXT, *app_headers])
+    response = make_app(origin=SITE, credentials=True, expose_headers="X-Total", app=app).actual(SITE)
+    assert cors_headers(response) == sent
+    assert response.headers.getall("Vary") == ["Origin"]
+
+
+def test_an_app_that_set_allow_origin_still_gets_vary_and_the_debug_header(make_app):
     app = RecordingApp([*TEXT, ("Access-Control-Allow-Origin", "https://app.example")])
-    response = make_app(origin=SITE, credentials=True, app=app).actual(SITE)
-    assert cors_headers(response) == {"Access-Control-Allow-Origin": "https://app.example"}
-    assert response.headers["Vary"] == "Origin"
+    client = make_app(origin=SITE, credentials=True, debug_header=True, app=app)
+    response = client.actual(SITE)
+    assert response.headerlist == [
+        ("Content-Type", "text/plain"),
+        ("Access-Control-Allow-Origin", "https://app.example"),
+        ("X-CORS-Decision", "allowed"),
+        ("Vary", "Origin"),
+        ("Content-Length", "4"),
+    ]
+
+
+def test_an_app_set_expose_headers_is_kept_alone_when_star_exposes_the_response_header_names(make_app):
+    app = RecordingApp([*TEXT, ("Access-Control-Expose-Headers", "X-App")])
+    response = make_app(origin=SITE, credentials=True, expose_headers="*", app=app).actual(SITE)
+    assert response.headers.getall("Access-Control-Expose-Headers") == ["X-App"]
 
 
 @pytest.mark.parametrize("status", ["404 Not Found", "500 Internal Server Error"])
@@ -158,12 +208,22 @@ def test_the_app_header_list_is_not_mutated(make_app):
     assert shared == [("Content-Type", "text/plain"), ("Vary", "Cookie")]
 
 
-def test_a_refused_request_is_logged_at_debug(make_app, caplog):
+def test_a_refused_request_is_logged_at_debug_once_when_decided(make_app, caplog):
     caplog.set_level(logging.DEBUG, logger="wsgicors")
-    make_app(origin=SITE).actual("https://other.example", "DELETE")
+    client = make_app(origin=SITE)
+    client.actual("https://other.example", "DELETE")
+    # The decision for this origin is remembered, and so not logged again.
+    client.actual("https://other.example", "DELETE")
+    client.actual("https://other.example", "GET")
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
-        (
-            "DEBUG",
-            "CORS request refused: no policy allows origin 'https://other.example' with method 'DELETE'",
-        )
+        ("DEBUG", "CORS refused: no policy allows origin 'https://other.example' with method 'DELETE'")
+    ]
+
+
+def test_a_logged_refusal_cuts_a_long_origin_to_100_characters_with_its_length(make_app, caplog):
+    caplog.set_level(logging.DEBUG, logger="wsgicors")
+    origin = "https://" + "a" * 300 + ".example"
+    make_app(origin=SITE).actual(origin)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"CORS refused: no policy allows origin {origin[:100]!r}... (316 chars) with method 'GET'"
     ]

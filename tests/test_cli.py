@@ -76,7 +76,7 @@ def test_check_reports_warnings_and_fails_on_them_only_when_strict():
         "warning: origin='copy' with credentials=true lets every site make credentialed requests and read the answers"
     )
     status, out = run(*argv)
-    assert (status, out.splitlines()[-3:]) == (0, [warning, "", "OK: no errors, 1 warning"])
+    assert (status, out.splitlines()[-3:]) == (0, [warning, "", "no errors, 1 warning"])
     assert run(*argv, "--strict")[0] == 1
 
 

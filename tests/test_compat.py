@@ -7,7 +7,9 @@ from pyramid.config import Configurator
 from support import TEXT, RecordingApp, cors_headers
 from webtest import TestApp
 
-from wsgicors import CORS, make_middleware
+from wsgicors import CORS, ConfigurationError, make_middleware
+from wsgicors.answers import RECENT_ANSWERS
+from wsgicors.policy import Names
 
 
 def seed_readme_app(global_config, **settings):
@@ -53,6 +55,10 @@ MULTI = {
     "pol2_credentials": "true",
     "pol2_maxage": "100",
 }
+# Since 1.1.0 `*` with credentials is refused (TestFixedSince070); `copy` is what keeps
+# 0.7.0's "every origin, with credentials" meaning.
+FREE_COPY = {**FREE, "pol_origin": "copy"}
+MULTI_COPY = {**MULTI, "pol1_origin": "copy"}
 VERBMULTI = {
     "policy": "pol2,pol1",
     "matchstrategy": "verbmatch",
@@ -90,30 +96,33 @@ def test_the_seed_readme_pyramid_example_marks_app_errors_readable():
     assert cors_headers(response) == {"Access-Control-Allow-Origin": "*"}
 
 
+ANY = Names(any=True)
+
+
 @pytest.mark.parametrize(
     ("settings", "verbmatch", "policies"),
     [
-        pytest.param(FREE, False, [("pol", ("*",), None, None, ("*",), True, 100)], id="free"),
+        pytest.param(FREE_COPY, False, [("pol", ("copy",), ANY, ANY, ANY, True, 100)], id="free-with-copy"),
         pytest.param(
-            MULTI,
+            MULTI_COPY,
             False,
             [
-                ("pol2", ("*.woopy.com",), None, None, ("*",), True, 100),
-                ("pol1", ("*",), None, None, ("*",), True, 100),
+                ("pol2", ("*.woopy.com",), ANY, ANY, ANY, True, 100),
+                ("pol1", ("copy",), ANY, ANY, ANY, True, 100),
             ],
-            id="multi",
+            id="multi-with-copy",
         ),
         pytest.param(
             VERBMULTI,
             True,
             [
-                ("pol2", ("*",), ("HEAD", "OPTIONS", "GET"), None, (), False, 180),
+                ("pol2", ("*",), Names(listed=("HEAD", "OPTIONS", "GET")), ANY, Names(), False, 180),
                 (
                     "pol1",
                     ("*.ourdomain.com",),
-                    ("HEAD", "OPTIONS", "GET", "POST", "PUT", "DELETE"),
-                    None,
-                    (),
+                    Names(listed=("HEAD", "OPTIONS", "GET", "POST", "PUT", "DELETE")),
+                    ANY,
+                    Names(),
                     False,
                     180,
                 ),
@@ -132,7 +141,7 @@ def test_the_settings_of_the_070_test_suite_still_build(settings, verbmatch, pol
 
 
 def test_070_multi_selects_the_pattern_policy_for_its_subdomains():
-    app = TestApp(CORS(RecordingApp(), MULTI))
+    app = TestApp(CORS(RecordingApp(), MULTI_COPY))
     response = app.get("/", headers={"Origin": "http://palim.woopy.com"})
     assert cors_headers(response)["Access-Control-Allow-Origin"] == "http://palim.woopy.com"
 
@@ -149,8 +158,21 @@ class TestFixedSince070:
     def test_preflight_status_is_200_ok_not_204_ok(self, make_app):
         assert make_app(origin="*").preflight(SITE, "GET").status == "200 OK"
 
-    def test_star_with_credentials_preflight_reflects_origin_method_and_headers(self, make_app):
-        response = make_app(FREE).preflight(SITE, "PUT", "x-a")
+    @pytest.mark.parametrize(
+        ("settings", "policy"),
+        [pytest.param(FREE, "pol", id="free"), pytest.param(MULTI, "pol1", id="multi")],
+    )
+    def test_star_with_credentials_is_refused_at_construction_not_reflected(self, settings, policy):
+        # 0.7.0 and 1.0.0 reflected every Origin with Access-Control-Allow-Credentials: true.
+        with pytest.raises(ConfigurationError) as raised:
+            CORS(RecordingApp(), settings)
+        assert (raised.value.policy, raised.value.key) == (policy, f"{policy}_origin")
+        assert str(raised.value).startswith(
+            f"policy {policy!r}: {policy}_origin='*' is refused with {policy}_credentials=true: '*' allows every origin"
+        )
+
+    def test_copy_with_credentials_preflight_reflects_origin_method_and_headers(self, make_app):
+        response = make_app(FREE_COPY).preflight(SITE, "PUT", "x-a")
         assert cors_headers(response) == {
             "Access-Control-Allow-Origin": SITE,
             "Access-Control-Allow-Credentials": "true",
@@ -159,8 +181,8 @@ class TestFixedSince070:
             "Access-Control-Max-Age": "100",
         }
 
-    def test_star_with_credentials_exposes_named_headers_not_star(self, make_app):
-        response = make_app(FREE).actual(SITE)
+    def test_expose_star_with_credentials_exposes_named_headers_not_star(self, make_app):
+        response = make_app(FREE_COPY).actual(SITE)
         assert response.headers["Access-Control-Expose-Headers"] == "Content-Type"
 
     def test_a_refused_preflight_leaks_no_methods_credentials_or_max_age(self, make_app):
@@ -188,7 +210,7 @@ class TestFixedSince070:
     def test_null_is_allowed_only_by_a_policy_listing_it_never_by_copy_or_a_pattern(self, make_app):
         client = make_app(policy="sandbox, all", sandbox_origin="null", all_origin="copy")
         assert cors_headers(client.actual("null")) == {"Access-Control-Allow-Origin": "null"}
-        for settings in ({"origin": "copy"}, {"origin": "https://*"}, {"origin": "*", "credentials": True}):
+        for settings in ({"origin": "copy"}, {"origin": "https://*"}, {"origin": "copy", "credentials": True}):
             client = make_app(settings)
             assert cors_headers(client.actual("null")) == {}
             assert cors_headers(client.preflight("null", "GET")) == {}
@@ -208,9 +230,12 @@ class TestFixedSince070:
         TestApp(app).get("/", headers={"Origin": SITE})
         assert shared == [("Content-Type", "text/plain")]
 
-    def test_policy_selection_keeps_no_per_origin_cache(self, make_app):
+    def test_policy_selection_keeps_no_unbounded_per_origin_cache(self, make_app):
+        # 0.7.0's lru_cache, keyed by the Origin, held on to the middleware; the memo of
+        # recent answers is emptied when full (tests/test_answers.py).
         client = make_app(origin="https://*.example.com")
         before = dict(vars(client.cors))
-        for number in range(300):
+        for number in range(RECENT_ANSWERS + 44):
             client.actual(f"https://{number}.example.com")
         assert vars(client.cors) == before
+        assert len(client.cors.answers.recent) <= RECENT_ANSWERS

@@ -1,5 +1,5 @@
 """One middleware instance shared by threads, and a million distinct origins: every response
-gets exactly its own request's headers, and nothing accumulates per origin."""
+gets exactly its own request's headers, and what is kept per origin stays bounded."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import time
 import tracemalloc
 from typing import Any, Optional
 
+import pytest
 from support import HeaderList, cors_headers, make_environ, preflight_environ, values
 
 from wsgicors import CORS
+from wsgicors.answers import RECENT_ANSWERS
 
 THREADS = 8
 REQUESTS_PER_THREAD = 2_000
@@ -214,21 +216,60 @@ def fresh(text: str) -> str:
     return "".join(list(text))
 
 
+def test_threads_never_grow_the_memo_of_recent_answers_past_its_cap():
+    middleware = CORS(quiet_app, SETTINGS)
+    recent = middleware.answers.recent
+    barrier = threading.Barrier(THREADS)
+    largest: list[int] = []
+
+    def client(thread: int) -> None:
+        seen = 0
+        barrier.wait()
+        for number in range(3 * RECENT_ANSWERS):
+            # Allowed by the pattern, refused, and preflights of both: all memoised.
+            origin = f"https://t{thread}n{number}.example.com{'.evil.net' * (number % 2)}"
+            method = "OPTIONS" if number % 4 > 1 else "GET"
+            middleware(make_environ(method, origin, "PUT" if method == "OPTIONS" else None), discard)
+            seen = max(seen, len(recent))
+        largest.append(seen)
+
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=client, args=(thread,)) for thread in range(THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch_interval)
+    assert len(largest) == THREADS
+    # Emptied when full: at most the cap, and a few more when threads race past the check.
+    assert max(largest) <= RECENT_ANSWERS + THREADS
+    assert middleware.answers.recent is recent
+
+
 ENVIRONS = [
-    ("GET", "https://kept.example.com"),
-    ("GET", "https://kept.example.com.evil.net"),
-    ("OPTIONS", "https://kept.example.com"),
-    ("OPTIONS", "https://kept.example.com.evil.net"),
+    pytest.param("GET", "https://kept.example.com", id="allowed"),
+    pytest.param("GET", "https://kept.example.com.evil.net", id="refused"),
+    pytest.param("OPTIONS", "https://kept.example.com", id="preflight-allowed"),
+    pytest.param("OPTIONS", "https://kept.example.com.evil.net", id="preflight-refused"),
 ]
 
 
-def test_the_middleware_keeps_no_reference_to_a_requests_origin():
+@pytest.mark.parametrize(("method", "text"), ENVIRONS)
+def test_a_requests_origin_is_kept_no_longer_than_until_the_memo_is_next_emptied(method, text):
     middleware = CORS(quiet_app, SETTINGS)
-    for method, text in ENVIRONS:
-        origin = fresh(text)
-        references = sys.getrefcount(origin)
-        environ = make_environ(method, origin, "PUT" if method == "OPTIONS" else None)
-        middleware(environ, discard)
-        del environ
-        gc.collect()
-        assert (method, text, sys.getrefcount(origin)) == (method, text, references)
+    origin = fresh(text)
+    references = sys.getrefcount(origin)
+    environ = make_environ(method, origin, "PUT" if method == "OPTIONS" else None)
+    middleware(environ, discard)
+    del environ
+    # The memo holds it for reuse (bounded, not zero)...
+    assert origin in middleware.answers.recent
+    # ... until it is emptied, at the latest when RECENT_ANSWERS other origins have come.
+    for number in range(RECENT_ANSWERS):
+        middleware(make_environ("GET", f"https://o{number}.example.com"), discard)
+    gc.collect()
+    assert origin not in middleware.answers.recent
+    assert sys.getrefcount(origin) == references

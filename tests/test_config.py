@@ -7,6 +7,7 @@ from support import RecordingApp
 from webtest import TestApp
 
 from wsgicors import CORS, ConfigurationError, make_middleware
+from wsgicors.policy import Names
 
 
 def compiled(settings=None, **kw):
@@ -17,7 +18,8 @@ def test_a_compiled_policy_reads_back_as_configured():
     config = compiled(origin="https://A.example:443 https://*.b.example", methods="get, patch", maxage="60")
     assert repr(config) == (
         "Config(policies=(Policy(name=None, origins=OriginMatcher(entries=('https://a.example', "
-        "'https://*.b.example')), methods=('GET', 'patch'), headers=(), expose_headers=(), "
+        "'https://*.b.example')), methods=Names(listed=('GET', 'patch'), any=False), "
+        "headers=Names(listed=(), any=False), expose_headers=Names(listed=(), any=False), "
         "credentials=False, max_age=60, private_network=False),), verbmatch=False, debug_header=False)"
     )
 
@@ -25,9 +27,9 @@ def test_a_compiled_policy_reads_back_as_configured():
 def test_defaults_allow_the_safelisted_methods_and_nothing_else():
     (policy,) = compiled(origin="*").policies
     assert (policy.methods, policy.headers, policy.expose_headers, policy.credentials, policy.max_age) == (
-        ("GET", "HEAD", "POST"),
-        (),
-        (),
+        Names(listed=("GET", "HEAD", "POST")),
+        Names(),
+        Names(),
         False,
         None,
     )
@@ -43,7 +45,11 @@ def test_nothing_configured_compiles_to_no_policy():
     ("python_value", "ini_value"),
     [
         pytest.param({"maxage": 600}, {"maxage": "600"}, id="maxage"),
-        pytest.param({"credentials": True}, {"credentials": "TRUE"}, id="credentials-true"),
+        pytest.param(
+            {"origin": "https://a.example", "credentials": True},
+            {"origin": "https://a.example", "credentials": "TRUE"},
+            id="credentials-true",
+        ),
         pytest.param({"credentials": False}, {"credentials": "off"}, id="credentials-false"),
         pytest.param(
             {"origin": ["https://a.example", "https://b.example"]},
@@ -66,12 +72,12 @@ def test_an_empty_ini_value_leaves_the_default():
 
 def test_only_the_standard_methods_are_uppercased():
     (policy,) = compiled(origin="*", methods="get, Post, patch, PATCH, get").policies
-    assert policy.methods == ("GET", "POST", "patch", "PATCH")
+    assert policy.methods == Names(listed=("GET", "POST", "patch", "PATCH"))
 
 
 def test_header_names_are_deduplicated_case_insensitively_keeping_the_first_spelling():
     (policy,) = compiled(origin="*", headers="X-Token, x-token, Authorization").policies
-    assert policy.headers == ("X-Token", "Authorization")
+    assert policy.headers == Names(listed=("X-Token", "Authorization"))
 
 
 @pytest.mark.parametrize(
@@ -717,11 +723,19 @@ def test_a_configuration_error_is_a_value_error_with_the_bad_value():
     assert (raised.value.value, raised.value.reason) == ("ten", "is not a non-negative integer")
 
 
-def test_a_key_for_a_policy_that_is_not_listed_is_a_warning(caplog):
-    config = compiled(policy="free", free_origin="*", other_origin="*")
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        pytest.param("other_origin", "*", id="origin"),
+        # Keys are matched longest first: `expose_headers`, not `headers` of policy 'other_expose'.
+        pytest.param("other_expose_headers", "X-Total", id="expose-headers"),
+    ],
+)
+def test_a_key_for_a_policy_that_is_not_listed_is_a_warning_naming_that_policy(caplog, key, value):
+    config = compiled({"policy": "free", "free_origin": "*", key: value})
     assert [policy.name for policy in config.policies] == ["free"]
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
-        ("WARNING", "other_origin='*' is ignored: policy 'other' is not listed in 'policy'")
+        ("WARNING", f"{key}={value!r} is ignored: policy 'other' is not listed in 'policy'")
     ]
 
 
@@ -734,9 +748,21 @@ def test_prefixed_keys_without_a_policy_list_are_ignored_with_a_warning(caplog):
     ("settings", "warning"),
     [
         pytest.param(
-            {"origin": "*", "credentials": "true"},
-            "origin='*' with credentials=true lets every site make credentialed requests and read the answers",
-            id="star-credentials",
+            {"origin": "null", "credentials": "true"},
+            "origin='null' with credentials=true lets any page read the answers: sandboxed iframes and data: URLs "
+            "send Origin: null",
+            id="null-credentials",
+        ),
+        pytest.param(
+            {"origin": "http://a.example.com", "credentials": "true"},
+            "origin='http://a.example.com' with credentials=true lets an attacker on the network, who can inject "
+            "script into a plain-http page, read the answers; list https:// origins",
+            id="plain-http-credentials",
+        ),
+        pytest.param(
+            {"origin": "https://*.com", "credentials": "true"},
+            "origin='https://*.com' with credentials=true trusts every site under a top-level domain; list the sites",
+            id="top-level-domain-credentials",
         ),
         pytest.param(
             {"policy": "p", "p_origin": "copy", "p_credentials": "true"},
@@ -744,7 +770,11 @@ def test_prefixed_keys_without_a_policy_list_are_ignored_with_a_warning(caplog):
             id="copy-credentials",
         ),
         pytest.param({"origin": "https://*example.com"}, "can cross a dot boundary", id="dot-boundary"),
-        pytest.param({"origin": "*.example.com"}, "has no scheme", id="no-scheme"),
+        pytest.param(
+            {"origin": "*.example.com"},
+            "origin='*.example.com' has no scheme, so it matches every scheme: http://, https://, wss://",
+            id="no-scheme",
+        ),
     ],
 )
 def test_risky_settings_log_one_warning_at_construction(caplog, settings, warning):
@@ -759,7 +789,72 @@ def test_risky_settings_log_one_warning_at_construction(caplog, settings, warnin
 
 def test_safe_settings_log_nothing(caplog):
     compiled(origin="https://*.example.com https://example.com", credentials=True)
+    # Browsers trust loopback origins over plain http.
+    compiled(origin="http://localhost:8080 http://127.0.0.1:6543 http://*.localhost", credentials=True)
     assert caplog.records == []
+
+
+# Origins that leave the whole host to wildcards: with credentials every site could read
+# users' answers (Hono CVE-2026-54290), so they are refused at construction.
+HOST_WIDE_ORIGINS = [
+    pytest.param("*", id="star"),
+    pytest.param("https://*", id="any-https-host"),
+    pytest.param("*://*", id="any-scheme-any-host"),
+    pytest.param("http*://*", id="any-http-scheme-any-host"),
+    pytest.param("https://?*", id="question-mark-star"),
+    pytest.param("https://*.*", id="two-wild-labels"),
+    pytest.param("*.*", id="scheme-less-two-wild-labels"),
+]
+
+
+@pytest.mark.parametrize("origin", HOST_WIDE_ORIGINS)
+def test_an_origin_every_site_matches_is_refused_with_credentials(origin):
+    with pytest.raises(ConfigurationError) as raised:
+        compiled(origin=origin, credentials="true")
+    assert (raised.value.policy, raised.value.key, raised.value.value) == (None, "origin", origin)
+    message = str(raised.value)
+    assert message.startswith(f"origin={origin!r} is refused with credentials=true: ")
+    what = (
+        "'*' allows every origin"
+        if origin == "*"
+        else (f"{origin!r} leaves the whole host to wildcards, so it allows every site")
+    )
+    assert f": {what}, and with credentials every such site could read your users' answers. " in message
+    assert "Drop credentials, or list the origins" in message
+    assert message.endswith("write origin=copy")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({"policy": "p", "p_origin": "https://*", "p_credentials": "yes"}, id="listed"),
+        pytest.param(
+            {"policy": "ok, p", "ok_origin": "https://a.example", "p_origin": "https://*", "p_credentials": "yes"},
+            id="second",
+        ),
+        pytest.param({"policy": "deny, p", "p_origin": "https://*", "p_credentials": "yes"}, id="after-deny"),
+    ],
+)
+def test_every_listed_policy_is_refused_an_origin_every_site_matches_with_credentials(settings):
+    with pytest.raises(ConfigurationError) as raised:
+        compiled(settings)
+    assert (raised.value.policy, raised.value.key) == ("p", "p_origin")
+    assert str(raised.value).startswith("policy 'p': p_origin='https://*' is refused with p_credentials=true: ")
+    assert str(raised.value).endswith("write p_origin=copy")
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        pytest.param("copy", id="copy"),
+        pytest.param("https://*.example.com", id="subdomains"),
+        pytest.param("*://*.example.com", id="subdomains-any-scheme"),
+        pytest.param("https://*.example.*", id="fixed-label-in-the-middle"),
+    ],
+)
+def test_an_origin_keeping_part_of_the_host_fixed_is_allowed_with_credentials(origin):
+    (policy,) = compiled(origin=origin, credentials="true").policies
+    assert policy.credentials is True
 
 
 def test_paste_global_conf_is_not_read():

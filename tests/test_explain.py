@@ -60,9 +60,32 @@ def test_under_verbmatch_the_steps_show_policies_skipped_for_the_method():
 
 
 def test_a_preflight_is_sent_as_a_browser_sends_it():
-    explanation = middleware(origin=SITE, methods="PUT", headers="*").explain(SITE, "PUT", ["X-B", "x-a", "Accept"])
+    explanation = middleware(origin=SITE, methods="PUT", headers="*").explain(
+        SITE, "PUT", ["X-B", "x-a: 1", "Accept: text/html"]
+    )
+    assert explanation.headers == (("X-B", ""), ("x-a", "1"), ("Accept", "text/html"))
     assert explanation.preflight.decision.allowed
-    assert ("Access-Control-Allow-Headers", "x-a,x-b") in explanation.preflight.headers
+    # Access-Control-Request-Headers: x-a,x-b (the unsafe names, lowercase, sorted), reflected parsed.
+    assert ("Access-Control-Allow-Headers", "x-a, x-b") in explanation.preflight.headers
+
+
+@pytest.mark.parametrize(
+    ("header", "preflighted"),
+    [
+        pytest.param("Content-Type: application/x-www-form-urlencoded", False, id="form-content-type"),
+        pytest.param("Content-Type: text/plain; charset=utf-8", False, id="text-content-type-with-parameter"),
+        pytest.param("Content-Type: application/json", True, id="json-content-type"),
+        pytest.param("Content-Type", True, id="content-type-without-value"),
+        pytest.param("Range: bytes=0-99", False, id="simple-range"),
+        pytest.param("Range: bytes=0-99,200-", True, id="multiple-ranges"),
+        pytest.param("Accept-Language: en-GB, de;q=0.5", False, id="accept-language"),
+        pytest.param("Accept: " + "a" * 129, True, id="value-over-128-bytes"),
+    ],
+)
+def test_header_values_are_judged_by_the_fetch_safelist(header, preflighted):
+    explanation = middleware(origin=SITE, headers="Content-Type, Range, Accept").explain(SITE, "POST", [header])
+    assert (explanation.preflight is not None) is preflighted
+    assert explanation.readable
 
 
 def test_preflight_can_be_forced_for_a_simple_request():
@@ -122,7 +145,7 @@ def test_explained_answers_are_exactly_what_requests_get(method, headers, settin
     app = TestApp(CORS(RecordingApp(), settings))
     request_headers = {"Origin": origin, "Access-Control-Request-Method": method}
     if headers:
-        request_headers["Access-Control-Request-Headers"] = ",".join(unsafe_header_names(headers))
+        request_headers["Access-Control-Request-Headers"] = ",".join(unsafe_header_names((h, "") for h in headers))
     preflight = app.options("/", headers=request_headers)
     actual = app.request("/", method=method, headers={"Origin": origin})
     assert list(explanation.preflight.headers) == preflight.headerlist
@@ -138,14 +161,28 @@ class TestBrowserModel:
         ("method", "headers", "needed"),
         [
             pytest.param("GET", [], False, id="get"),
-            pytest.param("POST", ["Accept", "Accept-Language", "Content-Language"], False, id="safelisted-headers"),
-            pytest.param("POST", ["Content-Type"], True, id="content-type"),
+            pytest.param(
+                "POST",
+                [("Accept", "*/*"), ("Accept-Language", "en"), ("Content-Language", "de-DE")],
+                False,
+                id="safelisted-headers",
+            ),
+            pytest.param("POST", [("Content-Type", "text/plain")], False, id="form-content-type"),
+            pytest.param("POST", [("Content-Type", "application/json")], True, id="json-content-type"),
+            pytest.param("POST", [("Accept", 'x"y')], True, id="unsafe-byte-in-accept"),
+            pytest.param(
+                "GET", [("Accept", "a" * 100), ("Accept-Language", "b" * 100)] * 6, True, id="over-1024-bytes"
+            ),
             pytest.param("PUT", [], True, id="put"),
             pytest.param("patch", [], True, id="lowercase-patch"),
         ],
     )
     def test_a_preflight_is_needed_for_unsafe_methods_and_headers(self, method, headers, needed):
         assert needs_preflight(method, headers) is needed
+
+    def test_the_unsafe_names_are_lowercase_sorted_and_judged_by_value(self):
+        headers = [("X-B", "1"), ("Content-Type", "application/json"), ("Accept", "*/*"), ("x-a", "")]
+        assert unsafe_header_names(headers) == ["content-type", "x-a", "x-b"]
 
     def test_an_allow_origin_for_another_origin_blocks(self):
         assert cors_check({"access-control-allow-origin": "https://x.example"}, SITE, False) == (
@@ -195,7 +232,7 @@ class TestBrowserModel:
             "access-control-allow-credentials": "true",
             "access-control-allow-headers": allow_headers,
         }
-        refusal = preflight_check(200, headers, SITE, "GET", [header], credentials)
+        refusal = preflight_check(200, headers, SITE, "GET", [(header, "1")], credentials)
         assert (refusal is None) is allowed
         if not allowed:
             assert refusal == (

@@ -153,6 +153,10 @@ MALFORMED = [
     pytest.param("https://example.com/path", id="path"),
     pytest.param("https://user@example.com", id="userinfo"),
     pytest.param("https://example.com:0", id="port-zero"),
+    pytest.param("https://example.com:443", id="explicit-default-https-port"),
+    pytest.param("http://example.com:80", id="explicit-default-http-port"),
+    pytest.param("https://" + "a" * 64 + ".example", id="label-over-63"),
+    pytest.param("https://" + "abcdefghi." * 25 + "example", id="host-over-253"),
     pytest.param("https://example%2Ecom", id="percent-encoded"),
     pytest.param("https://ex\xe4mple.com", id="latin-1-host"),
     pytest.param("https://example.com https://evil.net", id="two-origins"),
@@ -166,7 +170,6 @@ MALFORMED = [
 REFLECTING = [
     pytest.param({"origin": "copy"}, id="copy"),
     pytest.param({"origin": "copy", **WIDE_OPEN}, id="copy-wide-open"),
-    pytest.param({"origin": "*", "credentials": True}, id="star-with-credentials"),
 ]
 
 
@@ -235,9 +238,7 @@ HOSTILE_REQUEST_HEADERS = [
     pytest.param("x-token;", id="semicolon"),
     pytest.param("(x-token)", id="parentheses"),
     pytest.param("x-t\xf6ken", id="latin-1"),
-    pytest.param("x-token,,x-token", id="empty-element"),
-    pytest.param(",x-token", id="leading-comma"),
-    pytest.param("x-token,", id="trailing-comma"),
+    pytest.param("x-token, x token", id="second-element-not-a-token"),
     pytest.param("," * MB, id="1MB-of-commas-CVE-2025-47908"),
     pytest.param(", " * (MB // 2), id="1MB-of-comma-space"),
     pytest.param("x-token," * (MB // 8) + "\n", id="1MB-list-then-lf"),
@@ -262,6 +263,16 @@ def test_a_request_header_list_repeating_an_allowed_name_is_answered_with_the_co
     repeated = ", ".join(["x-token"] * 400)
     response = call(app, preflight_environ("https://example.com", "GET", repeated))
     assert cors_headers(response.headers)["Access-Control-Allow-Headers"] == "X-Token"
+
+
+@pytest.mark.parametrize(
+    ("length", "allowed"), [pytest.param(4096, True, id="4096"), pytest.param(4097, False, id="4097")]
+)
+def test_a_request_header_list_is_read_up_to_4096_characters(length, allowed):
+    app = CORS(RecordingApp(), origin="https://example.com", headers="X-Token")
+    requested = "x-token," + " " * (length - 8)
+    response = call(app, preflight_environ("https://example.com", "GET", requested))
+    assert ("Access-Control-Allow-Origin" in cors_headers(response.headers)) is allowed
 
 
 def test_a_request_header_list_over_4_kib_is_refused_unread():

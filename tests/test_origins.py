@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wsgicors import CORS
 from wsgicors.origins import (
     MAX_ORIGIN_LENGTH,
     Glob,
@@ -56,6 +57,11 @@ def test_browser_serialized_origins_are_recognized(origin):
         pytest.param("https://.example.com", id="empty-label"),
         pytest.param("example.com", id="no-scheme"),
         pytest.param("https://a.example https://b.example", id="two-origins"),
+        pytest.param("https://example.com:443", id="explicit-default-https-port"),
+        pytest.param("http://example.com:80", id="explicit-default-http-port"),
+        pytest.param("https://" + "a" * 64 + ".example", id="label-over-63"),
+        pytest.param("https://" + "abcdefghi." * 25 + "example", id="host-over-253"),
+        pytest.param("file://", id="file"),
     ],
 )
 def test_anything_else_is_not_a_serialized_origin(origin):
@@ -153,6 +159,40 @@ def test_null_matches_only_when_listed():
     assert not compile_origins(["*"]).allows("null")
     assert not compile_origins(["*://*"]).allows("null")
     assert not compile_origins(["https://*.example.com"]).allows("null")
+
+
+@pytest.mark.parametrize(
+    ("origin", "serialized"),
+    [
+        pytest.param("https://" + "a" * 63 + ".example", True, id="label-of-63"),
+        pytest.param("https://" + "a" * 64 + ".example", False, id="label-of-64"),
+        pytest.param("https://" + "a." * 124 + "abcde", True, id="host-of-253"),
+        pytest.param("https://" + "a." * 124 + "abcdef", False, id="host-of-254"),
+    ],
+)
+def test_a_host_dns_cannot_hold_is_not_an_origin(origin, serialized):
+    assert is_serialized_origin(origin) is serialized
+    for entries in (["copy"], ["https://*"], ["*.a"], ["https://*.example"]):
+        expected = serialized and fnmatch.fnmatchcase(origin, entries[0].replace("copy", "*"))
+        assert compile_origins(entries).allows(origin) is expected, entries
+
+
+@pytest.mark.parametrize("origin", ["https://x.example:443", "http://x.example:80"])
+def test_copy_and_patterns_refuse_an_explicit_default_port(origin):
+    for entries in (["copy"], ["*.example:*"], ["https://*.example:443", "http://*.example:80"], ["*://*"]):
+        assert not compile_origins(entries).allows(origin), entries
+
+
+def test_file_origin_is_allowed_only_where_listed_literally():
+    # Some embedded WebViews send `Origin: file://` for pages loaded from files.
+    assert parse_origin_entry("FILE://") == "file://"
+    assert compile_origins(["https://a.example", "file://"]).exact == {"https://a.example", "file://"}
+    answer = CORS(lambda environ, start_response: [], origin="https://a.example file://").answers.lookup(
+        "file://", "GET"
+    )
+    assert answer.cors == (("Access-Control-Allow-Origin", "file://"),)
+    for entries in (["copy"], ["*://*"], ["file://*"], ["*"]):
+        assert not compile_origins(entries).allows("file://"), entries
 
 
 def test_copy_and_star_allow_every_serialized_origin_only():

@@ -68,14 +68,45 @@ def test_default_methods_are_the_cors_safelisted_ones(make_app):
     assert cors_headers(client.preflight(SITE, "DELETE")) == {}
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
+def test_a_safelisted_method_is_allowed_by_a_policy_whose_methods_do_not_list_it(make_app, method):
+    # Fetch never requires GET, HEAD or POST in Access-Control-Allow-Methods ("CORS-preflight
+    # fetch", step 7): a GET with an Authorization header is preflighted, and must pass.
+    client = make_app(origin=SITE, methods="PUT, DELETE", headers="Authorization")
+    response = client.preflight(SITE, method, "authorization")
+    assert cors_headers(response) == {
+        "Access-Control-Allow-Origin": SITE,
+        "Access-Control-Allow-Methods": "PUT, DELETE",
+        "Access-Control-Allow-Headers": "Authorization",
+    }
+    assert client.app.environs == []
+
+
+def test_under_verbmatch_a_safelisted_method_still_selects_by_the_listed_methods(make_app):
+    client = make_app(
+        policy="writers",
+        writers_origin=SITE,
+        writers_methods="PUT, DELETE",
+        matchstrategy="verbmatch",
+        debug_header=True,
+    )
+    refused = client.preflight(SITE, "GET")
+    assert cors_headers(refused) == {}
+    assert refused.headers["X-CORS-Decision"] == "refused; no policy allows this origin with this method"
+    assert cors_headers(client.preflight(SITE, "PUT")) == {
+        "Access-Control-Allow-Origin": SITE,
+        "Access-Control-Allow-Methods": "PUT, DELETE",
+    }
+
+
 def test_wildcard_methods_reflect_the_requested_method(make_app):
     response = make_app(origin=SITE, methods="*").preflight(SITE, "PROPFIND")
     assert response.headers["Access-Control-Allow-Methods"] == "PROPFIND"
 
 
 def test_wildcard_headers_reflect_the_requested_header_names(make_app):
-    response = make_app(origin=SITE, headers="*").preflight(SITE, "GET", "authorization,x-token")
-    assert response.headers["Access-Control-Allow-Headers"] == "authorization,x-token"
+    response = make_app(origin=SITE, headers="*").preflight(SITE, "GET", "Authorization,X-Token")
+    assert response.headers["Access-Control-Allow-Headers"] == "authorization, x-token"
 
 
 def test_wildcard_headers_send_no_allow_headers_when_none_are_requested(make_app):
@@ -109,6 +140,34 @@ def test_a_non_ascii_request_header_is_refused_even_if_it_lowercases_to_a_listed
     assert cors_headers(response) == {}
 
 
+# Access-Control-Request-Headers is read as Fetch reads a header list: split on commas,
+# spaces and tabs trimmed, empty elements ignored. Servers join repeated header lines with
+# commas, so "a, ,b" and ",,a,," hold the names a and b, or a.
+EMPTY_ELEMENTS = [
+    pytest.param(",,authorization,,", "authorization", id="leading-and-trailing-commas"),
+    pytest.param("authorization,,x-token", "authorization, x-token", id="empty-element"),
+    pytest.param("Authorization, ,X-Token", "authorization, x-token", id="blank-element"),
+    # Two lines, "X-Token," and "Authorization", as wsgiref's server joins them: with ",".
+    pytest.param("X-Token,,Authorization", "x-token, authorization", id="several-lines-joined"),
+]
+
+
+@pytest.mark.parametrize(("requested", "reflected"), EMPTY_ELEMENTS)
+def test_empty_elements_in_the_request_headers_are_ignored_not_refused(make_app, requested, reflected):
+    listed = make_app(origin=SITE, headers="Authorization, X-Token").preflight(SITE, "GET", requested)
+    assert cors_headers(listed) == {
+        "Access-Control-Allow-Origin": SITE,
+        "Access-Control-Allow-Methods": "GET, HEAD, POST",
+        "Access-Control-Allow-Headers": "Authorization, X-Token",
+    }
+    star = make_app(origin=SITE, headers="*").preflight(SITE, "GET", requested)
+    assert cors_headers(star) == {
+        "Access-Control-Allow-Origin": SITE,
+        "Access-Control-Allow-Methods": "GET, HEAD, POST",
+        "Access-Control-Allow-Headers": reflected,
+    }
+
+
 def test_empty_request_headers_value_counts_as_none_requested(make_app):
     response = make_app(origin=SITE).preflight(SITE, "GET", "")
     assert response.headers["Access-Control-Allow-Origin"] == SITE
@@ -128,8 +187,8 @@ def test_any_origin_without_credentials_answers_star(make_app):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_any_origin_with_credentials_never_answers_star(make_app):
-    client = make_app(origin="*", methods="*", headers="*", credentials="true")
+def test_copy_with_credentials_reflects_the_origin_method_and_headers(make_app):
+    client = make_app(origin="copy", methods="*", headers="*", credentials="true")
     response = client.preflight(SITE, "PUT", "x-token")
     assert cors_headers(response) == {
         "Access-Control-Allow-Origin": SITE,
@@ -182,7 +241,7 @@ def test_options_without_origin_reaches_the_app(make_app):
             {},
             "GET",
             None,
-            "CORS preflight refused: no policy allows origin 'https://site.example' with method 'GET'",
+            "CORS refused: no policy allows origin 'https://site.example' with method 'GET'",
             id="origin",
         ),
         pytest.param(

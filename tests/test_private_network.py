@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from support import cors_headers
 
 SITE = "https://site.example"
@@ -25,8 +28,43 @@ def test_an_opted_in_policy_allows_private_network_access(make_app):
     }
 
 
-def test_private_network_access_is_refused_by_default(make_app):
-    assert cors_headers(pna_preflight(make_app(origin=SITE))) == {}
+@pytest.mark.parametrize(
+    ("settings", "reason", "debug"),
+    [
+        pytest.param(
+            {"origin": SITE, "maxage": 60},
+            "private network access not granted",
+            "allowed; private network access not granted",
+            id="unnamed-policy",
+        ),
+        pytest.param(
+            {"policy": "x", "x_origin": SITE, "x_maxage": 60},
+            "policy 'x'; private network access not granted",
+            "allowed; policy 'x'; private network access not granted",
+            id="named-policy",
+        ),
+    ],
+)
+def test_without_opt_in_a_private_network_preflight_gets_the_ordinary_answer_without_the_grant(
+    make_app, caplog, settings, reason, debug
+):
+    # As rs/cors and django-cors-headers do: the browser then fails only its private-network check.
+    caplog.set_level(logging.DEBUG, logger="wsgicors")
+    client = make_app(settings, debug_header=True)
+    response = pna_preflight(client)
+    assert cors_headers(response) == {
+        "Access-Control-Allow-Origin": SITE,
+        "Access-Control-Allow-Methods": "GET, HEAD, POST",
+        "Access-Control-Max-Age": "60",
+    }
+    assert response.headers["X-CORS-Decision"] == debug
+    decision = response.request.environ["wsgicors.decision"]
+    assert (decision.allowed, decision.reason) == (True, reason)
+    assert "private network access was not granted" in decision.detail
+    assert [r.getMessage() for r in caplog.records] == [
+        f"CORS preflight from origin {SITE!r}: private network access was not granted: "
+        "the policy does not set private_network"
+    ]
 
 
 def test_a_refused_origin_gets_no_private_network_header(make_app):

@@ -215,6 +215,9 @@ def parse_origin_entry(entry: str) -> str:
         if not _is_pattern(lowered):
             raise InvalidOrigin(f"has an entry {entry!r} that is not an origin pattern such as 'https://*.example.com'")
         return lowered
+    # The syntax is checked with the port as written; only then is a default port dropped.
+    if len(lowered) > MAX_ORIGIN_LENGTH or _ORIGIN.fullmatch(lowered) is None:
+        raise InvalidOrigin(f"has an entry {entry!r} that is not an origin such as 'https://example.com:8443'")
     default_port = _DEFAULT_PORT_SUFFIXES.get(f"{scheme}://")
     if default_port is not None and lowered.endswith(default_port):
         lowered = lowered[: -len(default_port)]
