@@ -110,6 +110,12 @@ SCENARIOS = [
     Scenario("preflight, allowed", lambda: single(ALLOWED), lambda: preflight(ALLOWED), (NOT_SLOWER,)),
     Scenario("preflight, refused", lambda: single(ALLOWED), lambda: preflight(REFUSED), (NOT_SLOWER,)),
     Scenario(
+        "preflight, stream refused",
+        lambda: single(ALLOWED),
+        lambda: [preflight(f"https://u{i}.attacker.example")[0] for i in range(STREAM)],
+        (NOT_SLOWER, MEMO_HARMLESS),
+    ),
+    Scenario(
         "10 policies, first matches", ten_policies, lambda: get("https://app0.example.com"), (NOT_SLOWER, GET_FLOOR)
     ),
     Scenario(

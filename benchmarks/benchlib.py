@@ -101,17 +101,17 @@ def load_implementations(
         impls["cand"] = load_module(Path(candidate), "wsgicors_candidate").CORS
     if no_memo:
         module = load_module(Path(current or Path(__file__).parent.parent / "wsgicors"), "wsgicors_no_memo")
-        module.answers.Answers.lookup = _lookup_without_memo
+        module.answers.Answers.recall = _recall_without_memo
+        module.answers.REMEMBERED_PREFLIGHT_LENGTH = -1  # no preflight is kept
         impls["no memo"] = module.CORS
     if floor:
         impls["floor"] = Floor
     return impls
 
 
-def _lookup_without_memo(answers: Any, origin: str, method: str) -> Any:
-    """``Answers.lookup`` deciding every origin not listed exactly afresh."""
-    answer = answers.exact.get(origin)
-    return answers.decide(origin, method) if answer is None else answer
+def _recall_without_memo(answers: Any, origin: str, method: str) -> Any:
+    """``Answers.recall`` deciding every origin afresh."""
+    return answers.decide(origin, method)
 
 
 def package_dir(path: Optional[str]) -> Optional[str]:

@@ -220,6 +220,17 @@ def test_a_refused_request_is_logged_at_debug_once_when_decided(make_app, caplog
     ]
 
 
+def test_refusals_are_not_logged_when_debug_was_off_as_the_middleware_was_built(make_app, caplog):
+    caplog.set_level(logging.INFO, logger="wsgicors")
+    client = make_app(origin=SITE)
+    caplog.set_level(logging.DEBUG, logger="wsgicors")
+    response = client.actual("https://other.example")
+    # Refused by a lookup, without a log call.
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert client.app.environs[-1]["wsgicors.decision"].reason == "origin not allowed"
+    assert caplog.records == []
+
+
 def test_a_logged_refusal_cuts_a_long_origin_to_100_characters_with_its_length(make_app, caplog):
     caplog.set_level(logging.DEBUG, logger="wsgicors")
     origin = "https://" + "a" * 300 + ".example"

@@ -44,7 +44,7 @@ def test_each_origin_listed_exactly_has_its_answer_ready():
     site, other = answers.exact[SITE], answers.exact[OTHER]
     assert (site.decision.allowed, site.decision.reason, site.decision.policy.name) == (True, "policy 'site'", "site")
     assert site.cors == (("Access-Control-Allow-Origin", SITE),)
-    assert site.appended == (("Access-Control-Allow-Origin", SITE), ("Vary", "Origin"))
+    assert site.appended == [("Access-Control-Allow-Origin", SITE), ("Vary", "Origin")]
     assert site.preflight == (
         *PREFLIGHT_HEADERS,
         ("Access-Control-Allow-Origin", SITE),
@@ -85,7 +85,7 @@ def test_without_a_public_first_policy_a_request_without_origin_gets_only_vary()
         False,
         "not a CORS request (no Origin)",
     )
-    assert (answers.no_origin.cors, answers.no_origin.appended) == ((), (("Vary", "Origin"),))
+    assert (answers.no_origin.cors, answers.no_origin.appended) == ((), [("Vary", "Origin")])
 
 
 def test_under_verbmatch_nothing_is_ready_by_origin_alone():
@@ -130,6 +130,61 @@ def test_distinct_origins_never_grow_the_memo_past_its_cap():
     # Emptied when full, then filled again.
     assert sizes[RECENT_ANSWERS] == 1
     assert len(answers.recent) == (3 * RECENT_ANSWERS + 10) % RECENT_ANSWERS
+
+
+@pytest.mark.parametrize(
+    ("settings", "unlisted"),
+    [
+        pytest.param({"origin": SITE}, "refused", id="exact-only: refused"),
+        pytest.param({"origin": "*"}, "star", id="star"),
+        pytest.param(
+            {
+                "policy": "partners, public",
+                "partners_origin": SITE,
+                "partners_credentials": "true",
+                "public_origin": "*",
+            },
+            "star",
+            id="listed, then star",
+        ),
+        pytest.param({"origin": f"{SITE} https://*.example.com"}, None, id="pattern: per origin"),
+        pytest.param({"origin": "copy"}, None, id="copy: per origin"),
+        pytest.param({"policy": "p", "p_origin": SITE, "matchstrategy": "verbmatch"}, None, id="verbmatch"),
+    ],
+)
+def test_every_unlisted_origin_shares_one_answer_when_it_cannot_depend_on_the_origin(settings, unlisted):
+    answers = answers_for(**settings)
+    if unlisted == "refused":
+        assert answers.unlisted is answers.refused
+    elif unlisted == "star":
+        assert answers.unlisted.cors == (("Access-Control-Allow-Origin", "*"),)
+        assert answers.lookup("https://unlisted.example", "GET") is answers.unlisted
+    else:
+        assert answers.unlisted is None
+    # Such a lookup is never remembered: there is nothing to decide.
+    assert answers.recent == {} or unlisted is None
+
+
+def test_refusals_are_decided_per_origin_when_they_are_to_be_logged():
+    config = compile_settings({"origin": SITE})
+    assert compile_answers(config, log_refusals=True).unlisted is None
+    assert compile_answers(config, log_refusals=False).unlisted is not None
+
+
+def test_a_repeated_preflight_reuses_its_answer_by_origin_and_requested_values():
+    answers = answers_for(origin="https://*.example.com", methods="PUT", headers="X-Token")
+    environ = preflight_environ("https://a.example.com", "PUT", "x-token")
+    call(CORS.from_answers(RecordingApp(), answers), environ)
+    request = ("https://a.example.com", "PUT", "x-token", False)
+    assert list(answers.recent_preflights) == [request]
+    kept = answers.recent_preflights[request]
+    assert kept.decision.allowed and ("Access-Control-Allow-Headers", "X-Token") in kept.headers
+    call(CORS.from_answers(RecordingApp(), answers), preflight_environ("https://a.example.com", "PUT", "x-token"))
+    assert answers.recent_preflights[request] is kept
+    # A preflight too long to be worth keeping is answered and forgotten.
+    long_headers = ",".join(["x-token"] * 100)
+    call(CORS.from_answers(RecordingApp(), answers), preflight_environ("https://a.example.com", "PUT", long_headers))
+    assert len(answers.recent_preflights) == 1
 
 
 @pytest.mark.parametrize(

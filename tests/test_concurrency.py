@@ -262,14 +262,17 @@ def test_a_requests_origin_is_kept_no_longer_than_until_the_memo_is_next_emptied
     middleware = CORS(quiet_app, SETTINGS)
     origin = fresh(text)
     references = sys.getrefcount(origin)
-    environ = make_environ(method, origin, "PUT" if method == "OPTIONS" else None)
+    requested = "PUT" if method == "OPTIONS" else None
+    environ = make_environ(method, origin, requested)
     middleware(environ, discard)
     del environ
-    # The memo holds it for reuse (bounded, not zero)...
-    assert origin in middleware.answers.recent
-    # ... until it is emptied, at the latest when RECENT_ANSWERS other origins have come.
+    # The memos hold it for reuse (bounded, not zero)...
+    kept = {request.origin for request in middleware.answers.recent_preflights} | set(middleware.answers.recent)
+    assert origin in kept
+    # ... until they are emptied, at the latest when RECENT_ANSWERS other requests have come.
     for number in range(RECENT_ANSWERS):
-        middleware(make_environ("GET", f"https://o{number}.example.com"), discard)
+        middleware(make_environ(method, f"https://o{number}.example.com", requested), discard)
     gc.collect()
-    assert origin not in middleware.answers.recent
+    kept = {request.origin for request in middleware.answers.recent_preflights} | set(middleware.answers.recent)
+    assert origin not in kept
     assert sys.getrefcount(origin) == references

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Mapping, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Optional, Union
 
 from .config import Config
 from .headers import HeaderList, Headers, merge_vary, unique_names
 from .origins import MAX_ORIGIN_LENGTH
 from .policy import (
+    ANY,
     DECISION_KEY,
     NO_POLICY,
     NOT_CORS,
@@ -36,13 +37,18 @@ PREFLIGHT_STATUS = f"{HTTPStatus.OK.value} {HTTPStatus.OK.phrase}"
 # https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches
 _PREFLIGHT_VARY = ("Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers")
 _PRIVATE_NETWORK_VARY = "Access-Control-Request-Private-Network"
-#: Answers decided for origins not listed exactly are kept for reuse, this many at most;
-#: the memo is emptied when full, so that memory never grows with traffic.
+#: Answers decided for origins not listed exactly, and preflight answers, are kept for
+#: reuse, this many of each at most; a memo is emptied when full, so that memory never
+#: grows with traffic.
 RECENT_ANSWERS = 256
+#: A preflight whose origin, method and requested headers are longer together is not kept.
+REMEMBERED_PREFLIGHT_LENGTH = 512
 #: Names (lowercase) of the app's headers that make adding ours more than an append.
 WATCHED_NAMES = frozenset(
     {"vary", "access-control-allow-origin", "access-control-allow-credentials", "access-control-expose-headers"}
 )
+#: Their lengths: most names are ruled out by length, without lowering and hashing them.
+WATCHED_LENGTHS = frozenset(len(name) for name in WATCHED_NAMES)
 _NOT_CORS = Decision(False, None, NOT_CORS)
 
 
@@ -55,7 +61,8 @@ class Answer(NamedTuple):
     :param vary: merge ``Origin`` into the response's ``Vary``.
     :param expose_names: list the response's header names in ``Access-Control-Expose-Headers``.
     :param appended: everything added to a response that has none of :data:`WATCHED_NAMES`
-        (and needs no names exposed): ``cors``, ``debug`` and ``Vary: Origin``.
+        (and needs no names exposed): ``cors``, ``debug`` and ``Vary: Origin``. A list,
+        never changed, so that the response's list is made by one concatenation.
     :param preflight_cors: the ``Access-Control-*`` headers of an allowed preflight.
     :param preflight: the whole header list of that preflight answer (of a refused one
         when the decision is a refusal).
@@ -66,7 +73,7 @@ class Answer(NamedTuple):
     debug: Headers
     vary: bool
     expose_names: bool
-    appended: Headers
+    appended: HeaderList
     preflight_cors: Headers
     preflight: Headers
 
@@ -87,6 +94,26 @@ class Answer(NamedTuple):
                     cors.append(("Access-Control-Expose-Headers", exposed))
         headers = [*app_headers, *cors, *self.debug]
         return merge_vary(headers, "Origin") if self.vary else headers
+
+
+class PreflightRequest(NamedTuple):
+    """What a preflight asks: ``Origin`` and the ``Access-Control-Request-*`` headers.
+
+    :param headers: ``Access-Control-Request-Headers``, if sent.
+    :param private_network: ``Access-Control-Request-Private-Network: true`` was sent.
+    """
+
+    origin: str
+    method: str
+    headers: Optional[str]
+    private_network: bool
+
+
+class PreflightAnswer(NamedTuple):
+    """The answer to one preflight: its decision and its whole header list."""
+
+    decision: Decision
+    headers: Headers
 
 
 @dataclass(frozen=True)
@@ -111,7 +138,7 @@ class AnswerStyle:
         debug = self.debug(decision)
         policy = decision.policy
         expose_names = decision.allowed and policy is not None and policy.exposes_response_header_names
-        appended = (*cors, *debug, ("Vary", "Origin")) if self.vary else (*cors, *debug)
+        appended = [*cors, *debug, ("Vary", "Origin")] if self.vary else [*cors, *debug]
         preflight = (*self.preflight_headers, *preflight_cors, *debug)
         return Answer(decision, cors, debug, self.vary, expose_names, appended, preflight_cors, preflight)
 
@@ -129,7 +156,11 @@ class Answers:
     :param no_origin: the answer to a request without ``Origin``.
     :param refused: the answer to a request no policy allows.
     :param exact: under ``firstmatch``, the answer for each origin listed exactly.
-    :param recent: a bounded memo of answers decided for other origins (see :meth:`lookup`).
+    :param unlisted: the answer for every other origin, when it does not depend on the
+        origin (see :func:`unlisted_answer`); ``None`` sends them to :meth:`recall`.
+    :param verbmatch: ``config.verbmatch``, read by every request that :meth:`recall` answers.
+    :param recent: a bounded memo of answers decided for other origins (see :meth:`recall`).
+    :param recent_preflights: a bounded memo of preflight answers (see :meth:`answer_preflight`).
     """
 
     config: Config
@@ -137,27 +168,31 @@ class Answers:
     no_origin: Answer
     refused: Answer
     exact: Mapping[str, Answer]
+    unlisted: Optional[Answer]
+    verbmatch: bool
     recent: dict[Union[str, tuple[str, str]], Answer] = field(default_factory=dict, repr=False, compare=False)
+    recent_preflights: dict[PreflightRequest, PreflightAnswer] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup(self, origin: str, method: str) -> Answer:
         """The answer for ``origin`` (and, under ``verbmatch``, ``method``): listed exactly,
-        decided before, or decided now.
+        the same for every unlisted origin, decided before, or decided now."""
+        answer = self.exact.get(origin, self.unlisted)
+        return self.recall(origin, method) if answer is None else answer
+
+    def recall(self, origin: str, method: str) -> Answer:
+        """The answer for an ``origin`` not listed exactly: decided before, or decided now.
 
         Thread-safe: the memo is read and written by single dict operations, atomic in
         CPython. It is emptied when full, so at most :data:`RECENT_ANSWERS` answers (and a
         few more, under a race) are kept; an ``Origin`` too long to be one is never kept.
         """
-        answer = self.exact.get(origin)
-        if answer is not None:
-            return answer
-        key = (origin, method) if self.config.verbmatch else origin
-        answer = self.recent.get(key)
+        recent = self.recent
+        key = (origin, method) if self.verbmatch else origin
+        answer = recent.get(key)
         if answer is None:
             answer = self.decide(origin, method)
             if len(origin) <= MAX_ORIGIN_LENGTH:
-                if len(self.recent) >= RECENT_ANSWERS:
-                    self.recent.clear()
-                self.recent[key] = answer
+                _remember(recent, key, answer)
         return answer
 
     def decide(self, origin: str, method: str, steps: Optional[list[Step]] = None) -> Answer:
@@ -174,26 +209,50 @@ class Answers:
         return self.refused
 
     def answer_preflight(self, environ: WSGIEnvironment, origin: str, start_response: StartResponse) -> None:
-        """Answer a preflight from ``origin``, and leave the decision in ``environ``."""
-        method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
-        answer = self.lookup(origin, method)
-        decision, headers = answer.decision, answer.preflight
-        policy = decision.policy
-        if policy is not None:
-            private_network = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
-            extra = policy.check_preflight(method, environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"), private_network)
-            if isinstance(extra, Refusal):
-                decision = Decision(False, policy, extra.reason, extra.detail)
-                headers = (*self.style.preflight_headers, *self.style.debug(decision))
-                log.debug("CORS preflight from origin %s refused: %s", shown(origin), extra.detail)
-            elif private_network and not policy.private_network:
-                decision = _private_network_not_granted(policy)
-                headers = (*self.style.preflight_headers, *answer.preflight_cors, *extra, *self.style.debug(decision))
-                log.debug("CORS preflight from origin %s: %s", shown(origin), decision.detail)
-            elif extra:
-                headers = (*headers, *extra)
-        environ[DECISION_KEY] = decision
-        start_response(PREFLIGHT_STATUS, list(headers))
+        """Answer a preflight from ``origin``, and leave the decision in ``environ``.
+
+        Answers are remembered by the request's values, as :meth:`recall` remembers
+        answers by origin; a request with longer values is answered without being kept.
+        """
+        request = PreflightRequest(
+            origin,
+            environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
+            environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+            environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
+        )
+        preflight = self.recent_preflights.get(request)
+        if preflight is None:
+            preflight = self.decide_preflight(request)
+            if len(origin) + len(request.method) + len(request.headers or "") <= REMEMBERED_PREFLIGHT_LENGTH:
+                _remember(self.recent_preflights, request, preflight)
+        environ[DECISION_KEY] = preflight.decision
+        start_response(PREFLIGHT_STATUS, list(preflight.headers))
+
+    def decide_preflight(self, request: PreflightRequest) -> PreflightAnswer:
+        """The answer to a preflight; a refusal is logged at DEBUG."""
+        answer = self.lookup(request.origin, request.method)
+        policy = answer.decision.policy
+        if policy is None:
+            return PreflightAnswer(answer.decision, answer.preflight)
+        extra = policy.check_preflight(request.method, request.headers, request.private_network)
+        if isinstance(extra, Refusal):
+            decision = Decision(False, policy, extra.reason, extra.detail)
+            log.debug("CORS preflight from origin %s refused: %s", shown(request.origin), extra.detail)
+            return PreflightAnswer(decision, (*self.style.preflight_headers, *self.style.debug(decision)))
+        if request.private_network and not policy.private_network:
+            decision = _private_network_not_granted(policy)
+            log.debug("CORS preflight from origin %s: %s", shown(request.origin), decision.detail)
+            headers = (*self.style.preflight_headers, *answer.preflight_cors, *extra, *self.style.debug(decision))
+            return PreflightAnswer(decision, headers)
+        return PreflightAnswer(answer.decision, (*answer.preflight, *extra))
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    # Emptied when full: memory never grows with traffic, and each step is one dict
+    # operation, atomic in CPython, so threads need no lock.
+    if len(memo) >= RECENT_ANSWERS:
+        memo.clear()
+    memo[key] = value
 
 
 def _private_network_not_granted(policy: Policy) -> Decision:
@@ -204,8 +263,12 @@ def _private_network_not_granted(policy: Policy) -> Decision:
     return Decision(True, policy, f"{named}{PRIVATE_NETWORK_NOT_GRANTED}", detail)
 
 
-def compile_answers(config: Config) -> Answers:
-    """Prepare every answer ``config`` gives."""
+def compile_answers(config: Config, log_refusals: bool = False) -> Answers:
+    """Prepare every answer ``config`` gives.
+
+    :param log_refusals: decide every refusal per origin, where it is logged at DEBUG.
+        Otherwise an origin that no policy can allow is refused by a lookup.
+    """
     policies = config.policies
     first = policies[0] if policies else None
     # Nothing configured, or a first policy answering `*` to everyone: what is added never
@@ -232,4 +295,22 @@ def compile_answers(config: Config) -> Answers:
             policy = select_policy(policies, False, origin, "GET")
             if policy is not None:  # always: the policy listing it allows it
                 exact[origin] = style.allowed(policy, origin)
-    return Answers(config, style, no_origin, refused, exact)
+    unlisted = unlisted_answer(config, style, None if log_refusals else refused)
+    return Answers(config, style, no_origin, refused, exact, unlisted, config.verbmatch)
+
+
+def unlisted_answer(config: Config, style: AnswerStyle, refused: Optional[Answer]) -> Optional[Answer]:
+    """Under ``firstmatch``, the answer for every origin that no policy lists exactly, when
+    it is the same for all of them: the first policy allowing more than its listed origins
+    allows them all by ``*``, or there is none and they are ``refused``.
+
+    ``None`` when the answer depends on the origin (or ``refused`` is ``None``).
+    """
+    if config.verbmatch:
+        return None
+    for policy in config.policies:
+        if policy.public:
+            return style.allowed(policy, ANY)
+        if not policy.origins.exact_only:
+            return None
+    return refused

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
 
-from .answers import WATCHED_NAMES, Answers, compile_answers
+from .answers import WATCHED_LENGTHS, WATCHED_NAMES, Answers, compile_answers
 from .config import Config, compile_settings
 from .explain import Explanation, explain, stand_in_app
 from .headers import HeaderList
@@ -33,8 +33,9 @@ class CORS:
         config = compile_settings({**(cfg or {}), **kw})
         for warning in config.warnings:
             log.warning("%s", warning)
-        #: Everything a request reads, in one immutable object.
-        self.answers = compile_answers(config)
+        #: Everything a request reads, in one immutable object. Refusals are logged only
+        #: if DEBUG is on now: logging them costs every refused request a decision.
+        self.answers = compile_answers(config, log_refusals=log.isEnabledFor(logging.DEBUG))
 
     @classmethod
     def from_answers(cls, application: WSGIApplication, answers: Answers) -> CORS:
@@ -61,12 +62,11 @@ class CORS:
             return []
         else:
             # A CORS request; its response gets the CORS headers: https://fetch.spec.whatwg.org/#http-responses
-            # An origin listed exactly is looked up here, sparing the usual case a call.
-            listed = answers.exact.get(origin)
-            answer = answers.lookup(origin, environ["REQUEST_METHOD"]) if listed is None else listed
+            # Answers that do not need the origin decided are looked up here, sparing them a call.
+            ready = answers.exact.get(origin, answers.unlisted)
+            answer = answers.recall(origin, environ["REQUEST_METHOD"]) if ready is None else ready
         environ[DECISION_KEY] = answer.decision
-        appended = answer.appended
-        if not appended:
+        if not answer.appended:
             return self.application(environ, start_response)
 
         def cors_start_response(
@@ -74,11 +74,11 @@ class CORS:
         ) -> Callable[[bytes], object]:
             # Usually an append; headers the app set itself need the careful merge.
             for name, _ in headers:
-                if name.lower() in WATCHED_NAMES:
+                if len(name) in WATCHED_LENGTHS and name.lower() in WATCHED_NAMES:
                     return start_response(status, answer.added_to(headers), exc_info)
             if answer.expose_names:
                 return start_response(status, answer.added_to(headers), exc_info)
-            return start_response(status, [*headers, *appended], exc_info)
+            return start_response(status, headers + answer.appended, exc_info)
 
         return self.application(environ, cors_start_response)
 
