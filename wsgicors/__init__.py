@@ -2,6 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .callback import OriginCheck
 from .config import ConfigurationError
 from .middleware import CORS, make_middleware
 
@@ -11,4 +12,4 @@ try:
 except PackageNotFoundError:  # pragma: no cover - imported from a source tree that was never installed
     __version__ = "unknown"
 
-__all__ = ["CORS", "ConfigurationError", "__version__", "make_middleware"]
+__all__ = ["CORS", "ConfigurationError", "OriginCheck", "__version__", "make_middleware"]

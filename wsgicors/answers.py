@@ -159,6 +159,8 @@ class Answers:
     :param unlisted: the answer for every other origin, when it does not depend on the
         origin (see :func:`unlisted_answer`); ``None`` sends them to :meth:`recall`.
     :param verbmatch: ``config.verbmatch``, read by every request that :meth:`recall` answers.
+    :param remembers: keep decided answers in the memos; never when a callable decides
+        origins, which the application may answer differently from one request to the next.
     :param recent: a bounded memo of answers decided for other origins (see :meth:`recall`).
     :param recent_preflights: a bounded memo of preflight answers (see :meth:`answer_preflight`).
     """
@@ -170,6 +172,7 @@ class Answers:
     exact: Mapping[str, Answer]
     unlisted: Optional[Answer]
     verbmatch: bool
+    remembers: bool = True
     recent: dict[Union[str, tuple[str, str]], Answer] = field(default_factory=dict, repr=False, compare=False)
     recent_preflights: dict[PreflightRequest, PreflightAnswer] = field(default_factory=dict, repr=False, compare=False)
 
@@ -191,7 +194,7 @@ class Answers:
         answer = recent.get(key)
         if answer is None:
             answer = self.decide(origin, method)
-            if len(origin) <= MAX_ORIGIN_LENGTH:
+            if len(origin) <= MAX_ORIGIN_LENGTH and self.remembers:
                 _remember(recent, key, answer)
         return answer
 
@@ -223,7 +226,8 @@ class Answers:
         preflight = self.recent_preflights.get(request)
         if preflight is None:
             preflight = self.decide_preflight(request)
-            if len(origin) + len(request.method) + len(request.headers or "") <= REMEMBERED_PREFLIGHT_LENGTH:
+            length = len(origin) + len(request.method) + len(request.headers or "")
+            if length <= REMEMBERED_PREFLIGHT_LENGTH and self.remembers:
                 _remember(self.recent_preflights, request, preflight)
         environ[DECISION_KEY] = preflight.decision
         start_response(PREFLIGHT_STATUS, list(preflight.headers))
@@ -288,15 +292,18 @@ def compile_answers(config: Config, log_refusals: bool = False) -> Answers:
         # Not a CORS request (https://fetch.spec.whatwg.org/#cors-request), but its answer
         # must not be reused by a cache for one: it varies with Origin too.
         no_origin = AnswerStyle(False, style.vary, ()).answer(_NOT_CORS)
+    # Policies after one whose origins a callable decides are reached only at run time.
+    dynamic = [policy.origins.callback is not None for policy in policies]
+    settled = policies[: dynamic.index(True)] if any(dynamic) else policies
     exact = {}
     # Under firstmatch the answer for an origin depends on the origin alone.
     if not config.verbmatch:
-        for origin in sorted({origin for policy in policies for origin in policy.origins.exact}):
-            policy = select_policy(policies, False, origin, "GET")
+        for origin in sorted({origin for policy in settled for origin in policy.origins.exact}):
+            policy = select_policy(settled, False, origin, "GET")
             if policy is not None:  # always: the policy listing it allows it
                 exact[origin] = style.allowed(policy, origin)
     unlisted = unlisted_answer(config, style, None if log_refusals else refused)
-    return Answers(config, style, no_origin, refused, exact, unlisted, config.verbmatch)
+    return Answers(config, style, no_origin, refused, exact, unlisted, config.verbmatch, remembers=not any(dynamic))
 
 
 def unlisted_answer(config: Config, style: AnswerStyle, refused: Optional[Answer]) -> Optional[Answer]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence, cast
 
+from .callback import OriginCheck
 from .headers import TOKEN, unique_names
 from .origins import (
     ANY,
@@ -14,6 +15,7 @@ from .origins import (
     OriginMatcher,
     compile_origins,
     covers_every_host,
+    decided_at_run_time,
     fixes_only_top_level_domain,
     is_loopback,
     matches_plain_http,
@@ -102,7 +104,10 @@ def _tokens(value: object, what: str) -> list[str]:
 
 
 def parse_origin(value: object) -> OriginMatcher:
-    """``*``, ``copy``, or whitespace-separated origins and origin patterns."""
+    """``*``, ``copy``, whitespace-separated origins and origin patterns, or (from Python)
+    a callable that decides at run time."""
+    if callable(value):
+        return decided_at_run_time(cast(OriginCheck, value))
     return compile_origins(_items(value, None))
 
 
@@ -356,7 +361,7 @@ def _risks(policy: Policy, prefix: str) -> list[Problem]:
     if not policy.credentials:
         return risks
     credentialed = f"with {prefix}credentials=true"
-    if entries[0] == COPY:
+    if entries[:1] == (COPY,):
         reason = f"{credentialed} lets every site make credentialed requests and read the answers"
         risks.insert(0, Problem(policy.name, key, COPY, reason))
     for entry in entries:

@@ -30,12 +30,21 @@ class CORS:
 
     def __init__(self, application: WSGIApplication, cfg: Optional[Mapping[str, Any]] = None, **kw: Any) -> None:
         self.application = application
-        config = compile_settings({**(cfg or {}), **kw})
-        for warning in config.warnings:
-            log.warning("%s", warning)
-        #: Everything a request reads, in one immutable object. Refusals are logged only
-        #: if DEBUG is on now: logging them costs every refused request a decision.
-        self.answers = compile_answers(config, log_refusals=log.isEnabledFor(logging.DEBUG))
+        #: Everything a request reads, in one immutable object.
+        self.answers = _prepare({**(cfg or {}), **kw})
+
+    def reconfigure(self, cfg: Optional[Mapping[str, Any]] = None, **kw: Any) -> None:
+        """Validate and compile new settings as the constructor does, then put them in force.
+
+        The answer table is swapped in one assignment: a request in progress finishes
+        with the table it started with, later ones see the new one, and none sees a mix.
+        Under a server with several processes, each has its own middleware to reconfigure.
+        Nothing given means what ``CORS(app)`` means: CORS denied to everyone.
+
+        :raises wsgicors.ConfigurationError: for invalid settings; the configuration in
+            force stays.
+        """
+        self.answers = _prepare({**(cfg or {}), **kw})
 
     @classmethod
     def from_answers(cls, application: WSGIApplication, answers: Answers) -> CORS:
@@ -102,6 +111,15 @@ class CORS:
         """
         probe = CORS.from_answers(stand_in_app, self.answers)
         return explain(self.answers, probe, origin, method, headers, preflight, credentials)
+
+
+def _prepare(settings: Mapping[str, Any]) -> Answers:
+    config = compile_settings(settings)
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    # Refusals are logged only if DEBUG is on now: logging them costs every refused
+    # request a decision.
+    return compile_answers(config, log_refusals=log.isEnabledFor(logging.DEBUG))
 
 
 def make_middleware(app: WSGIApplication, global_conf: Mapping[str, Any], **settings: Any) -> CORS:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional
 
+from .callback import OriginCallback, OriginCheck
+
 # A browser serializes an origin as scheme "://" host [":" port], in lowercase, without
 # the scheme's default port: https://html.spec.whatwg.org/#ascii-serialisation-of-an-origin
 # The groups split a domain origin as "scheme://", first label, tail (the rest, port
@@ -128,8 +130,15 @@ class OriginMatcher:
     wildcard: bool = field(repr=False, compare=False)
     subdomains: Mapping[str, frozenset[str]] = field(repr=False, compare=False)
     globs: tuple[Glob, ...] = field(repr=False, compare=False)
-    #: Only the ``exact`` origins are allowed (no pattern, ``*`` or ``copy``).
+    #: Only the ``exact`` origins are allowed (no pattern, ``*``, ``copy`` or callable).
     exact_only: bool = field(repr=False, compare=False)
+    #: The setting is a callable, which decides at run time.
+    callback: Optional[OriginCallback] = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        if self.callback is not None:
+            return f"OriginMatcher(decided at run time by {self.callback.name})"
+        return f"OriginMatcher(entries={self.entries!r})"
 
     def allows(self, origin: str) -> bool:
         """Whether the request's ``Origin`` value is allowed."""
@@ -137,11 +146,13 @@ class OriginMatcher:
             return True
         if self.exact_only:
             return False
-        # Wildcards, `*` and `copy` see only serialized origins: this keeps "*.example.com"
-        # from matching "https://evil.net/.example.com" and keeps `null` out.
+        # Wildcards, `*`, `copy` and callables see only serialized origins: this keeps
+        # "*.example.com" from matching "https://evil.net/.example.com" and keeps `null` out.
         split = split_origin(origin)
         if split is None:
             return False
+        if self.callback is not None:
+            return self.callback.allows(origin)
         if self.any_origin:
             return True
         scheme, tail = split
@@ -184,6 +195,20 @@ def compile_origins(entries: Iterable[str]) -> OriginMatcher:
         subdomains={prefix: frozenset(tails | any_scheme) for prefix, tails in subdomains.items()},
         globs=tuple(globs),
         exact_only=not (normalized[0] in (ANY, COPY) or subdomains or globs),
+    )
+
+
+def decided_at_run_time(check: OriginCheck) -> OriginMatcher:
+    """A matcher that asks ``check`` about every serialized origin."""
+    return OriginMatcher(
+        entries=(),
+        exact=frozenset(),
+        any_origin=False,
+        wildcard=False,
+        subdomains={},
+        globs=(),
+        exact_only=False,
+        callback=OriginCallback(check),
     )
 
 
