@@ -289,3 +289,27 @@ def test_a_middleware_from_the_same_answers_answers_identically(environ):
     first, second = environ(), environ()
     assert call(twin, second) == call(cors, first)
     assert second["wsgicors.decision"] == first["wsgicors.decision"]
+
+
+def test_origins_listed_before_a_callable_policy_are_ready_and_nothing_is_remembered():
+    asked = []
+
+    def is_tenant(origin):
+        asked.append(origin)
+        return origin == "https://tenant.example"
+
+    answers = answers_for(
+        policy="fixed, tenants, late",
+        fixed_origin=SITE,
+        tenants_origin=is_tenant,
+        late_origin=f"{OTHER} https://*.example.com",
+    )
+    # OTHER is listed after the callable, which must be asked first: decided per request.
+    assert list(answers.exact) == [SITE]
+    assert (answers.unlisted, answers.remembers) == (None, False)
+    assert answers.lookup(SITE, "GET") is answers.exact[SITE]
+    assert answers.lookup(OTHER, "GET").decision.policy.name == "late"
+    assert answers.lookup("https://tenant.example", "GET").decision.policy.name == "tenants"
+    assert answers.lookup("https://tenant.example", "GET").decision.policy.name == "tenants"
+    assert asked == [OTHER, "https://tenant.example", "https://tenant.example"]
+    assert (answers.recent, answers.recent_preflights) == ({}, {})
