@@ -175,7 +175,7 @@ def test_a_repeated_preflight_reuses_its_answer_by_origin_and_requested_values()
     answers = answers_for(origin="https://*.example.com", methods="PUT", headers="X-Token")
     environ = preflight_environ("https://a.example.com", "PUT", "x-token")
     call(CORS.from_answers(RecordingApp(), answers), environ)
-    request = ("https://a.example.com", "PUT", "x-token", False)
+    request = ("https://a.example.com", "PUT", "x-token", False, ())
     assert list(answers.recent_preflights) == [request]
     kept = answers.recent_preflights[request]
     assert kept.decision.allowed and ("Access-Control-Allow-Headers", "X-Token") in kept.headers
@@ -214,14 +214,14 @@ def test_select_policy_records_each_step_it_takes():
     )
     partner, readers, writers = config.policies
     steps: list[Step] = []
-    assert select_policy(config.policies, True, "https://a.example.com", "PUT", steps) is writers
+    assert select_policy(config.policies, True, "https://a.example.com", "PUT", "/", steps) is writers
     assert steps == [
         Step(partner, False, "origin not allowed"),
         Step(readers, False, "method 'PUT' not allowed"),
         Step(writers, True, "selected"),
     ]
     steps = []
-    assert select_policy(config.policies, True, "https://evil.net", "PUT", steps) is None
+    assert select_policy(config.policies, True, "https://evil.net", "PUT", "/", steps) is None
     assert [step.reason for step in steps] == ["origin not allowed"] * 3
 
 
@@ -237,7 +237,7 @@ def test_explain_shows_the_steps_of_that_same_selection(monkeypatch):
     explanation = cors.explain("https://x.example.com", "PUT")
     assert ("https://x.example.com", "PUT") in calls
     steps: list[Step] = []
-    select_policy(cors.config.policies, False, "https://x.example.com", "PUT", steps)
+    select_policy(cors.config.policies, False, "https://x.example.com", "PUT", "/", steps)
     assert explanation.steps == tuple(steps)
     assert [(step.policy.name, step.selected, step.reason) for step in explanation.steps] == [
         ("a", False, "origin not allowed"),

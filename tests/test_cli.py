@@ -147,6 +147,7 @@ def test_check_json_lists_policies_and_warnings():
             "credentials": False,
             "maxage": None,
             "private_network": False,
+            "paths": None,
         }
     ]
     assert [warning["key"] for warning in data["warnings"]] == ["origin"]

@@ -267,12 +267,12 @@ def test_a_requests_origin_is_kept_no_longer_than_until_the_memo_is_next_emptied
     middleware(environ, discard)
     del environ
     # The memos hold it for reuse (bounded, not zero)...
-    kept = {request.origin for request in middleware.answers.recent_preflights} | set(middleware.answers.recent)
+    kept = {request[0] for request in middleware.answers.recent_preflights} | set(middleware.answers.recent)
     assert origin in kept
     # ... until they are emptied, at the latest when RECENT_ANSWERS other requests have come.
     for number in range(RECENT_ANSWERS):
         middleware(make_environ(method, f"https://o{number}.example.com", requested), discard)
     gc.collect()
-    kept = {request.origin for request in middleware.answers.recent_preflights} | set(middleware.answers.recent)
+    kept = {request[0] for request in middleware.answers.recent_preflights} | set(middleware.answers.recent)
     assert origin not in kept
     assert sys.getrefcount(origin) == references

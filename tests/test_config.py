@@ -20,7 +20,7 @@ def test_a_compiled_policy_reads_back_as_configured():
         "Config(policies=(Policy(name=None, origins=OriginMatcher(entries=('https://a.example', "
         "'https://*.b.example')), methods=Names(listed=('GET', 'patch'), any=False), "
         "headers=Names(listed=(), any=False), expose_headers=Names(listed=(), any=False), "
-        "credentials=False, max_age=60, private_network=False),), verbmatch=False, debug_header=False)"
+        "credentials=False, max_age=60, private_network=False, paths=None),), verbmatch=False, debug_header=False)"
     )
 
 

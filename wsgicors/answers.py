@@ -5,19 +5,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, Hashable, Mapping, NamedTuple, Optional
 
 from .config import Config
 from .headers import HeaderList, Headers, merge_vary, unique_names
 from .origins import MAX_ORIGIN_LENGTH
+from .paths import PathMatcher
 from .policy import (
     ANY,
     DECISION_KEY,
     NO_POLICY,
+    NO_POLICY_FOR_PATH,
     NOT_CORS,
     ORIGIN_AND_METHOD_NOT_ALLOWED,
     ORIGIN_NOT_ALLOWED,
     PRIVATE_NETWORK_NOT_GRANTED,
+    ROOT,
     Decision,
     Policy,
     Refusal,
@@ -96,17 +99,9 @@ class Answer(NamedTuple):
         return merge_vary(headers, "Origin") if self.vary else headers
 
 
-class PreflightRequest(NamedTuple):
-    """What a preflight asks: ``Origin`` and the ``Access-Control-Request-*`` headers.
-
-    :param headers: ``Access-Control-Request-Headers``, if sent.
-    :param private_network: ``Access-Control-Request-Private-Network: true`` was sent.
-    """
-
-    origin: str
-    method: str
-    headers: Optional[str]
-    private_network: bool
+#: What a preflight asks: origin, method, requested headers, private network access, and
+#: which path-restricted policies cover its path.
+PreflightKey = tuple[str, str, Optional[str], bool, tuple[bool, ...]]
 
 
 class PreflightAnswer(NamedTuple):
@@ -155,12 +150,14 @@ class Answers:
     :param style: what every answer shares.
     :param no_origin: the answer to a request without ``Origin``.
     :param refused: the answer to a request no policy allows.
+    :param uncovered: the answer to a request to a path no policy covers.
     :param exact: under ``firstmatch``, the answer for each origin listed exactly.
     :param unlisted: the answer for every other origin, when it does not depend on the
         origin (see :func:`unlisted_answer`); ``None`` sends them to :meth:`recall`.
     :param verbmatch: ``config.verbmatch``, read by every request that :meth:`recall` answers.
     :param remembers: keep decided answers in the memos; never when a callable decides
         origins, which the application may answer differently from one request to the next.
+    :param paths: the ``paths`` of the policies restricted to some paths, in order.
     :param recent: a bounded memo of answers decided for other origins (see :meth:`recall`).
     :param recent_preflights: a bounded memo of preflight answers (see :meth:`answer_preflight`).
     """
@@ -169,20 +166,22 @@ class Answers:
     style: AnswerStyle
     no_origin: Answer
     refused: Answer
+    uncovered: Answer
     exact: Mapping[str, Answer]
     unlisted: Optional[Answer]
     verbmatch: bool
     remembers: bool = True
-    recent: dict[Union[str, tuple[str, str]], Answer] = field(default_factory=dict, repr=False, compare=False)
-    recent_preflights: dict[PreflightRequest, PreflightAnswer] = field(default_factory=dict, repr=False, compare=False)
+    paths: tuple[PathMatcher, ...] = ()
+    recent: dict[Hashable, Answer] = field(default_factory=dict, repr=False, compare=False)
+    recent_preflights: dict[PreflightKey, PreflightAnswer] = field(default_factory=dict, repr=False, compare=False)
 
-    def lookup(self, origin: str, method: str) -> Answer:
-        """The answer for ``origin`` (and, under ``verbmatch``, ``method``): listed exactly,
-        the same for every unlisted origin, decided before, or decided now."""
+    def lookup(self, origin: str, method: str, path: str = ROOT) -> Answer:
+        """The answer for ``origin`` (and, under ``verbmatch``, ``method``) at ``path``:
+        listed exactly, the same for every unlisted origin, decided before, or decided now."""
         answer = self.exact.get(origin, self.unlisted)
-        return self.recall(origin, method) if answer is None else answer
+        return self.recall(origin, method, path) if answer is None else answer
 
-    def recall(self, origin: str, method: str) -> Answer:
+    def recall(self, origin: str, method: str, path: str = ROOT) -> Answer:
         """The answer for an ``origin`` not listed exactly: decided before, or decided now.
 
         Thread-safe: the memo is read and written by single dict operations, atomic in
@@ -190,23 +189,33 @@ class Answers:
         few more, under a race) are kept; an ``Origin`` too long to be one is never kept.
         """
         recent = self.recent
-        key = (origin, method) if self.verbmatch else origin
+        key: Hashable = (origin, method) if self.verbmatch else origin
+        if self.paths:
+            key = (key, self.coverage(path))
         answer = recent.get(key)
         if answer is None:
-            answer = self.decide(origin, method)
+            answer = self.decide(origin, method, path)
             if len(origin) <= MAX_ORIGIN_LENGTH and self.remembers:
                 _remember(recent, key, answer)
         return answer
 
-    def decide(self, origin: str, method: str, steps: Optional[list[Step]] = None) -> Answer:
-        """Select the policy for ``origin`` and ``method``, and build its answer; a
+    def coverage(self, path: str) -> tuple[bool, ...]:
+        """Which path-restricted policies cover ``path``: paths alike in this are answered alike."""
+        return tuple(paths.covers(path) for paths in self.paths)
+
+    def decide(self, origin: str, method: str, path: str = ROOT, steps: Optional[list[Step]] = None) -> Answer:
+        """Select the policy for ``origin``, ``method`` and ``path``, and build its answer; a
         refusal is logged at DEBUG.
 
         :param steps: if given, each policy tried is appended to it (for ``explain``).
         """
-        policy = select_policy(self.config.policies, self.config.verbmatch, origin, method, steps)
+        policies = self.config.policies
+        policy = select_policy(policies, self.verbmatch, origin, method, path, steps)
         if policy is not None:
             return self.style.allowed(policy, origin)
+        if self.paths and not any(policy.paths is None or policy.paths.covers(path) for policy in policies):
+            log.debug("CORS refused: no policy covers path %s", shown(path))
+            return self.uncovered
         if log.isEnabledFor(logging.DEBUG):
             log.debug("CORS refused: no policy allows origin %s with method %s", shown(origin), shown(method))
         return self.refused
@@ -217,35 +226,43 @@ class Answers:
         Answers are remembered by the request's values, as :meth:`recall` remembers
         answers by origin; a request with longer values is answered without being kept.
         """
-        request = PreflightRequest(
-            origin,
-            environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
-            environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-            environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
-        )
+        method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
+        headers = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+        private_network = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
+        # Browsers send a preflight to the target URL: its path selects as the request's would.
+        path = environ.get("PATH_INFO") or ROOT
+        request = (origin, method, headers, private_network, self.coverage(path) if self.paths else ())
         preflight = self.recent_preflights.get(request)
         if preflight is None:
-            preflight = self.decide_preflight(request)
-            length = len(origin) + len(request.method) + len(request.headers or "")
+            preflight = self.decide_preflight(origin, method, headers, private_network, path)
+            length = len(origin) + len(method) + len(headers or "")
             if length <= REMEMBERED_PREFLIGHT_LENGTH and self.remembers:
                 _remember(self.recent_preflights, request, preflight)
         environ[DECISION_KEY] = preflight.decision
         start_response(PREFLIGHT_STATUS, list(preflight.headers))
 
-    def decide_preflight(self, request: PreflightRequest) -> PreflightAnswer:
-        """The answer to a preflight; a refusal is logged at DEBUG."""
-        answer = self.lookup(request.origin, request.method)
+    def decide_preflight(
+        self, origin: str, method: str, request_headers: Optional[str], private_network: bool, path: str = ROOT
+    ) -> PreflightAnswer:
+        """The answer to a preflight; a refusal is logged at DEBUG.
+
+        :param method: the ``Access-Control-Request-Method`` value.
+        :param request_headers: the ``Access-Control-Request-Headers`` value, if sent.
+        :param private_network: ``Access-Control-Request-Private-Network: true`` was sent.
+        :param path: the request's ``PATH_INFO``.
+        """
+        answer = self.lookup(origin, method, path)
         policy = answer.decision.policy
         if policy is None:
             return PreflightAnswer(answer.decision, answer.preflight)
-        extra = policy.check_preflight(request.method, request.headers, request.private_network)
+        extra = policy.check_preflight(method, request_headers, private_network)
         if isinstance(extra, Refusal):
             decision = Decision(False, policy, extra.reason, extra.detail)
-            log.debug("CORS preflight from origin %s refused: %s", shown(request.origin), extra.detail)
+            log.debug("CORS preflight from origin %s refused: %s", shown(origin), extra.detail)
             return PreflightAnswer(decision, (*self.style.preflight_headers, *self.style.debug(decision)))
-        if request.private_network and not policy.private_network:
+        if private_network and not policy.private_network:
             decision = _private_network_not_granted(policy)
-            log.debug("CORS preflight from origin %s: %s", shown(request.origin), decision.detail)
+            log.debug("CORS preflight from origin %s: %s", shown(origin), decision.detail)
             headers = (*self.style.preflight_headers, *answer.preflight_cors, *extra, *self.style.debug(decision))
             return PreflightAnswer(decision, headers)
         return PreflightAnswer(answer.decision, (*answer.preflight, *extra))
@@ -277,7 +294,9 @@ def compile_answers(config: Config, log_refusals: bool = False) -> Answers:
     first = policies[0] if policies else None
     # Nothing configured, or a first policy answering `*` to everyone: what is added never
     # depends on the request, so no response varies with Origin.
-    same_for_all = first is None or (first.public and (not config.verbmatch or first.methods.any))
+    same_for_all = first is None or (
+        first.public and first.paths is None and (not config.verbmatch or first.methods.any)
+    )
     preflight_vary: tuple[str, ...] = _PREFLIGHT_VARY
     if any(policy.private_network for policy in policies):
         preflight_vary += (_PRIVATE_NETWORK_VARY,)
@@ -285,6 +304,7 @@ def compile_answers(config: Config, log_refusals: bool = False) -> Answers:
     style = AnswerStyle(config.debug_header, not same_for_all, preflight_headers)
     refusal = ORIGIN_AND_METHOD_NOT_ALLOWED if config.verbmatch else ORIGIN_NOT_ALLOWED
     refused = style.answer(Decision(False, None, refusal if policies else NO_POLICY))
+    uncovered = style.answer(Decision(False, None, NO_POLICY_FOR_PATH))
     if first is not None and same_for_all:
         # Access-Control-Allow-Origin: * whether or not the request has an Origin.
         no_origin = AnswerStyle(False, False, ()).allowed(first, "*")
@@ -295,15 +315,17 @@ def compile_answers(config: Config, log_refusals: bool = False) -> Answers:
     # Policies after one whose origins a callable decides are reached only at run time.
     dynamic = [policy.origins.callback is not None for policy in policies]
     settled = policies[: dynamic.index(True)] if any(dynamic) else policies
+    paths = tuple(policy.paths for policy in policies if policy.paths is not None)
     exact = {}
-    # Under firstmatch the answer for an origin depends on the origin alone.
-    if not config.verbmatch:
+    # Under firstmatch, and without paths, the answer for an origin depends on the origin alone.
+    if not config.verbmatch and not paths:
         for origin in sorted({origin for policy in settled for origin in policy.origins.exact}):
             policy = select_policy(settled, False, origin, "GET")
             if policy is not None:  # always: the policy listing it allows it
                 exact[origin] = style.allowed(policy, origin)
-    unlisted = unlisted_answer(config, style, None if log_refusals else refused)
-    return Answers(config, style, no_origin, refused, exact, unlisted, config.verbmatch, remembers=not any(dynamic))
+    unlisted = None if paths else unlisted_answer(config, style, None if log_refusals else refused)
+    remembers = not any(dynamic)
+    return Answers(config, style, no_origin, refused, uncovered, exact, unlisted, config.verbmatch, remembers, paths)
 
 
 def unlisted_answer(config: Config, style: AnswerStyle, refused: Optional[Answer]) -> Optional[Answer]:

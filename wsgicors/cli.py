@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     explain.add_argument("--origin", required=True, help="the page's origin, such as https://app.example.com")
     explain.add_argument("--method", default="GET", help="the request's method (default GET)")
+    explain.add_argument("--path", default="/", help="the request's path below the middleware's mount (default /)")
     explain.add_argument(
         "--header",
         action="append",
@@ -181,6 +182,7 @@ def _policy_rows(policy: Policy) -> list[tuple[str, str]]:
     def listed(names: Names, any_means: str) -> str:
         return f"* ({any_means})" if names.any else str(names) or "-"
 
+    paths = [] if policy.paths is None else [("paths", " ".join(policy.paths.entries))]
     return [
         ("origin", " ".join(policy.origins.entries)),
         ("methods", listed(policy.methods, "as requested")),
@@ -189,6 +191,7 @@ def _policy_rows(policy: Policy) -> list[tuple[str, str]]:
         ("credentials", "true" if policy.credentials else "false"),
         ("maxage", "-" if policy.max_age is None else f"{policy.max_age} s"),
         ("private_network", "true" if policy.private_network else "false"),
+        *paths,
     ]
 
 
@@ -210,7 +213,9 @@ def _explain(source: str, settings: dict[str, str], args: argparse.Namespace, pr
         _print_problems(error.problems, printer)
         return EXIT_ERRORS
     try:
-        explanation = middleware.explain(args.origin, args.method, args.header, args.preflight, args.credentials)
+        explanation = middleware.explain(
+            args.origin, args.method, args.header, args.preflight, args.credentials, args.path
+        )
     except ValueError as error:
         raise UsageError(str(error)) from None
     if args.json:
@@ -225,7 +230,8 @@ def _print_explanation(explanation: Explanation, printer: _Printer) -> None:
         printer.line(f"{label:<10} {text}")
 
     mode = "include" if explanation.credentials else "same-origin"
-    row("request", f"{explanation.method} from {explanation.origin}, credentials {mode}")
+    target = explanation.method if explanation.path == "/" else f"{explanation.method} {explanation.path}"
+    row("request", f"{target} from {explanation.origin}, credentials {mode}")
     for correction in explanation.corrections:
         row("", f"origin corrected: {correction}")
     if explanation.headers:
@@ -283,6 +289,7 @@ def _policy_json(policy: Policy) -> dict[str, Any]:
         "credentials": policy.credentials,
         "maxage": policy.max_age,
         "private_network": policy.private_network,
+        "paths": None if policy.paths is None else list(policy.paths.entries),
     }
 
 
@@ -308,6 +315,7 @@ def _explanation_json(explanation: Explanation) -> dict[str, Any]:
     return {
         "origin": explanation.origin,
         "method": explanation.method,
+        "path": explanation.path,
         "headers": [list(header) for header in explanation.headers],
         "credentials": explanation.credentials,
         "corrections": list(explanation.corrections),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence, cast
 
@@ -18,9 +19,11 @@ from .origins import (
     decided_at_run_time,
     fixes_only_top_level_domain,
     is_loopback,
+    is_serialized_origin,
     matches_plain_http,
     pattern_warnings,
 )
+from .paths import PathMatcher, compile_paths
 from .policy import Names, Policy
 
 DENY = "deny"
@@ -111,6 +114,16 @@ def parse_origin(value: object) -> OriginMatcher:
     return compile_origins(_items(value, None))
 
 
+def parse_paths(value: object) -> PathMatcher:
+    """Paths separated by whitespace or commas (``/exact/path``, ``/prefix/*``, ``/*``),
+    or from Python a list, whose entries are taken whole (a path may hold a space)."""
+    if isinstance(value, str):
+        return compile_paths(entry for entry in re.split(r"[\s,]+", value) if entry)
+    if not isinstance(value, (list, tuple)) or not all(isinstance(entry, str) for entry in value):
+        raise ValueError("is not a string or a list of strings")
+    return compile_paths(value)
+
+
 def parse_methods(value: object) -> Names:
     """``*`` (any method) or comma-separated method names, compared case-sensitively."""
     methods = _tokens(value, "method")
@@ -164,6 +177,7 @@ _POLICY_KEYS: dict[str, Callable[[object], Any]] = {
     "credentials": parse_bool,
     "maxage": parse_max_age,
     "private_network": parse_bool,
+    "paths": parse_paths,
 }
 _DEFAULTS: dict[str, Any] = {
     "methods": _DEFAULT_METHODS,
@@ -172,6 +186,7 @@ _DEFAULTS: dict[str, Any] = {
     "credentials": False,
     "maxage": None,
     "private_network": False,
+    "paths": None,
 }
 _KEYS_LONGEST_FIRST = sorted(_POLICY_KEYS, key=len, reverse=True)
 _GLOBAL_KEYS = ("policy", "matchstrategy", "debug_header")
@@ -201,8 +216,10 @@ def compile_settings(settings: Mapping[str, object]) -> Config:
     policies = [_compile_policy(problems, warnings, name, options) for name, options in grouped.items()]
     if problems:
         raise ConfigurationError(problems)
+    used = tuple(policy for policy in policies[:reachable] if policy is not None)
+    warnings.extend(_selection_warnings(used, verbmatch))
     return Config(
-        policies=tuple(policy for policy in policies[:reachable] if policy is not None),
+        policies=used,
         verbmatch=verbmatch,
         debug_header=debug_header,
         warnings=tuple(warnings),
@@ -307,6 +324,10 @@ def _compile_policy(
             continue
         if not _is_unset(value):
             values[option] = _convert(problems, name, key, value, converter)
+        elif option == "paths" and value is not None:
+            # A missing value must never open a policy to every path.
+            reason = "is blank; list the paths, such as '/api/*', or leave the key out to cover every path"
+            problems.append(Problem(name, key, value, reason))
     if "origin" not in values:
         problems.append(Problem(name, f"{prefix}origin", None, "is required"))
     if len(problems) > before:
@@ -320,6 +341,7 @@ def _compile_policy(
         credentials=values["credentials"],
         max_age=values["maxage"],
         private_network=values["private_network"],
+        paths=values["paths"],
     )
     refusal = _credentials_refusal(policy, prefix)
     if refusal is not None:
@@ -327,6 +349,66 @@ def _compile_policy(
         return None
     warnings.extend(_risks(policy, prefix))
     return policy
+
+
+def _selection_warnings(policies: tuple[Policy, ...], verbmatch: bool) -> list[Problem]:
+    """Policies that answer requests meant for an earlier one, and policies never selected.
+
+    Selection goes in the declared order and skips a policy that does not allow the
+    origin, so a request to an earlier policy's paths from an origin it does not list is
+    answered by the next one that allows it.
+    """
+    warnings = []
+    for index, earlier in enumerate(policies):
+        for later in policies[index + 1 :]:
+            if _shadows(earlier, later, verbmatch):
+                reason = (
+                    f"can never be selected: policy {_named(earlier)}, listed before it, covers every path it "
+                    "covers and allows every origin it allows; list it first, or narrow the earlier one"
+                )
+                warnings.append(Problem(later.name, "policy", None, reason))
+            elif _falls_through(earlier, later):
+                assert earlier.paths is not None
+                reason = (
+                    f"restricts the policy to these paths, but a request to them from an origin it does not allow "
+                    f"falls through to policy {_named(later)}, which allows {' '.join(later.origins.entries)}; "
+                    f"give {_named(later)} paths that leave these out"
+                )
+                key = "paths" if earlier.name is None else f"{earlier.name}_paths"
+                warnings.append(Problem(earlier.name, key, " ".join(earlier.paths.entries), reason))
+    return warnings
+
+
+def _named(policy: Policy) -> str:
+    return repr(policy.name) if policy.name is not None else "(unnamed)"
+
+
+def _falls_through(earlier: Policy, later: Policy) -> bool:
+    """``later`` allows origins broadly (``*``, ``copy``, a pattern) on some of the paths
+    that path-restricted ``earlier`` covers. Exact origins were listed on purpose."""
+    if earlier.paths is None or earlier.paths.everything:
+        return False
+    if later.origins.exact_only or later.origins.callback is not None:
+        return False
+    return later.paths is None or any(later.paths.overlaps(entry) for entry in earlier.paths.entries)
+
+
+def _shadows(earlier: Policy, later: Policy, verbmatch: bool) -> bool:
+    """``earlier`` is selected for every request ``later`` could answer."""
+    if earlier.paths is not None and not (
+        earlier.paths.everything
+        or (later.paths is not None and all(earlier.paths.contains(entry) for entry in later.paths.entries))
+    ):
+        return False
+    listed_methods_too = earlier.methods.any or (not later.methods.any and earlier.methods.keys >= later.methods.keys)
+    if verbmatch and not listed_methods_too:
+        return False
+    if earlier.origins.callback is not None or later.origins.callback is not None:
+        return False
+    if earlier.origins.any_origin:
+        # `*` and `copy` allow every serialized origin, never a listed null or file://.
+        return all(is_serialized_origin(origin) for origin in later.origins.exact)
+    return later.origins.exact_only and all(earlier.origins.allows(origin) for origin in later.origins.exact)
 
 
 def _credentials_refusal(policy: Policy, prefix: str) -> Optional[Problem]:

@@ -11,7 +11,7 @@ from .answers import Answers
 from .fetch import RequestHeader, cors_check, needs_preflight, preflight_check, unsafe_header_names
 from .headers import Header
 from .origins import FILE, NULL
-from .policy import DECISION_KEY, Decision, Step
+from .policy import DECISION_KEY, ROOT, Decision, Step
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -42,6 +42,7 @@ class Explanation:
 
     origin: str
     method: str
+    path: str
     headers: tuple[RequestHeader, ...]
     credentials: bool
     steps: tuple[Step, ...]
@@ -65,12 +66,14 @@ def explain(
     header_lines: Iterable[str],
     preflight: bool,
     credentials: bool,
+    path: str = ROOT,
 ) -> Explanation:
     """What ``answers`` give a browser's request, found by running ``probe``: the
     middleware giving those answers, around :func:`stand_in_app`.
 
     :param origin: the page's origin; one a browser would not send is corrected first.
     :param header_lines: the request headers the script sets: ``"Name"`` or ``"Name: value"``.
+    :param path: the request's path below where the middleware is mounted (``PATH_INFO``).
     :raises ValueError: for an origin without a scheme.
     """
     origin, corrections = correct_origin(origin)
@@ -83,7 +86,7 @@ def explain(
         names = unsafe_header_names(headers)
         if names:
             requested["HTTP_ACCESS_CONTROL_REQUEST_HEADERS"] = ",".join(names)
-        preflight_exchange = _exchange(probe, "OPTIONS", origin, requested)
+        preflight_exchange = _exchange(probe, "OPTIONS", origin, path, requested)
         blocked = preflight_check(
             int(preflight_exchange.status[:3]),
             _by_name(preflight_exchange.headers),
@@ -92,14 +95,15 @@ def explain(
             headers,
             credentials,
         )
-    actual = _exchange(probe, method, origin, {})
+    actual = _exchange(probe, method, origin, path, {})
     if blocked is None:
         blocked = cors_check(_by_name(actual.headers), origin, credentials)
     steps: list[Step] = []
-    answers.decide(origin, method, steps)
+    answers.decide(origin, method, path, steps)
     return Explanation(
         origin=origin,
         method=method,
+        path=path,
         headers=headers,
         credentials=credentials,
         steps=tuple(steps),
@@ -147,8 +151,8 @@ def _request_header(header: str) -> RequestHeader:
     return name.strip(), value.strip()
 
 
-def _exchange(middleware: WSGIApplication, method: str, origin: str, extra: dict[str, str]) -> Exchange:
-    environ: dict[str, Any] = {"REQUEST_METHOD": method, "HTTP_ORIGIN": origin, **extra}
+def _exchange(middleware: WSGIApplication, method: str, origin: str, path: str, extra: dict[str, str]) -> Exchange:
+    environ: dict[str, Any] = {"REQUEST_METHOD": method, "HTTP_ORIGIN": origin, "PATH_INFO": path, **extra}
     setup_testing_defaults(environ)
     answers: list[tuple[str, list[Header]]] = []
 

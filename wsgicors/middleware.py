@@ -9,7 +9,7 @@ from .answers import WATCHED_LENGTHS, WATCHED_NAMES, Answers, compile_answers
 from .config import Config, compile_settings
 from .explain import Explanation, explain, stand_in_app
 from .headers import HeaderList
-from .policy import DECISION_KEY
+from .policy import DECISION_KEY, ROOT
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -73,7 +73,9 @@ class CORS:
             # A CORS request; its response gets the CORS headers: https://fetch.spec.whatwg.org/#http-responses
             # Answers that do not need the origin decided are looked up here, sparing them a call.
             ready = answers.exact.get(origin, answers.unlisted)
-            answer = answers.recall(origin, environ["REQUEST_METHOD"]) if ready is None else ready
+            if ready is None:
+                ready = answers.recall(origin, environ["REQUEST_METHOD"], environ.get("PATH_INFO") or ROOT)
+            answer = ready
         environ[DECISION_KEY] = answer.decision
         if not answer.appended:
             return self.application(environ, start_response)
@@ -98,6 +100,7 @@ class CORS:
         headers: Iterable[str] = (),
         preflight: bool = False,
         credentials: bool = False,
+        path: str = ROOT,
     ) -> Explanation:
         """What this middleware answers a browser's request, and whether the page may read it.
 
@@ -108,9 +111,10 @@ class CORS:
         :raises ValueError: for an origin without a scheme (others are corrected).
         :param preflight: send a preflight even if the method and headers need none.
         :param credentials: the page fetches with ``credentials: "include"``.
+        :param path: the request's path below where the middleware is mounted (``PATH_INFO``).
         """
         probe = CORS.from_answers(stand_in_app, self.answers)
-        return explain(self.answers, probe, origin, method, headers, preflight, credentials)
+        return explain(self.answers, probe, origin, method, headers, preflight, credentials, path)
 
 
 def _prepare(settings: Mapping[str, Any]) -> Answers:

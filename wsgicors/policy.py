@@ -8,8 +8,11 @@ from typing import NamedTuple, Optional, Union
 
 from .headers import MAX_REQUEST_HEADERS_LENGTH, TOKEN, Header, Headers, requested_header_names
 from .origins import OriginMatcher
+from .paths import PathMatcher
 
 ANY = "*"
+#: The path of a request whose ``PATH_INFO`` is empty or missing.
+ROOT = "/"
 #: The environ key under which each request's :class:`Decision` is left.
 DECISION_KEY = "wsgicors.decision"
 # https://fetch.spec.whatwg.org/#cors-safelisted-method: a preflight never needs these
@@ -27,8 +30,10 @@ MALFORMED_METHOD = "malformed Access-Control-Request-Method"
 MALFORMED_HEADERS = "malformed Access-Control-Request-Headers"
 NOT_CORS = "not a CORS request (no Origin)"
 NO_POLICY = "no policy configured"
+NO_POLICY_FOR_PATH = "no policy covers this path"
 # Why selection skipped a policy.
 SKIPPED_FOR_ORIGIN = "origin not allowed"
+SKIPPED_FOR_PATH = "path not covered"
 SELECTED = "selected"
 
 #: Request values in a decision's detail and in log lines are cut to this many characters.
@@ -114,6 +119,7 @@ class Policy:
     :param credentials: whether credentialed requests are allowed.
     :param max_age: seconds a browser may cache a preflight answer, or ``None``.
     :param private_network: answer Private Network Access preflights.
+    :param paths: the request paths it covers; ``None`` for every path.
     """
 
     name: Optional[str]
@@ -124,6 +130,7 @@ class Policy:
     credentials: bool
     max_age: Optional[int]
     private_network: bool = False
+    paths: Optional[PathMatcher] = None
     #: What an allowed actual response gets after ``Access-Control-Allow-Origin``.
     response_headers: Headers = field(default=(), repr=False, compare=False)
     #: What an allowed preflight gets after ``Access-Control-Allow-Origin``.
@@ -142,6 +149,7 @@ class Policy:
         credentials: bool,
         max_age: Optional[int],
         private_network: bool = False,
+        paths: Optional[PathMatcher] = None,
     ) -> Policy:
         """A policy with its header values prepared."""
         credentialed = (("Access-Control-Allow-Credentials", "true"),) if credentials else ()
@@ -161,6 +169,7 @@ class Policy:
             credentials,
             max_age,
             private_network,
+            paths,
             response_headers=(*credentialed, *expose),
             preflight_response_headers=(*credentialed, *allow_methods, *allow_headers, *max_age_header),
             public=origins.wildcard and not credentials,
@@ -246,14 +255,24 @@ class Step(NamedTuple):
 
 
 def select_policy(
-    policies: tuple[Policy, ...], verbmatch: bool, origin: str, method: str, steps: Optional[list[Step]] = None
+    policies: tuple[Policy, ...],
+    verbmatch: bool,
+    origin: str,
+    method: str,
+    path: str = ROOT,
+    steps: Optional[list[Step]] = None,
 ) -> Optional[Policy]:
-    """The first policy that allows ``origin`` (and, under ``verbmatch``, lists ``method``).
+    """The first policy, in the declared order, that covers ``path`` and allows ``origin``
+    (and, under ``verbmatch``, lists ``method``). Never the most specific first: that is
+    how flask-cors's CVE-2024-6839 happened.
 
     :param steps: if given, each policy tried is appended to it, with why it was skipped.
     """
     for policy in policies:
-        if not policy.allows_origin(origin):
+        # The path first: a callable deciding origins is not asked about a path its policy does not cover.
+        if policy.paths is not None and not policy.paths.covers(path):
+            reason = SKIPPED_FOR_PATH
+        elif not policy.allows_origin(origin):
             reason = SKIPPED_FOR_ORIGIN
         elif verbmatch and not policy.allows_method(method):
             reason = f"method {shown(method)} not allowed"

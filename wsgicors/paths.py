@@ -1,0 +1,127 @@
+"""Request paths a policy covers: exact paths and whole subtrees, matched without decoding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+#: The entry covering every path.
+EVERY_PATH = "/*"
+_SUBTREE = "/*"
+
+
+class InvalidPath(ValueError):
+    """A ``paths`` entry that is not ``/exact/path``, ``/prefix/*`` or ``/*``."""
+
+
+@dataclass(frozen=True)
+class PathMatcher:
+    """The compiled ``paths`` setting of one policy.
+
+    :param entries: the entries as configured (for ``repr`` and messages).
+    :param exact: the paths covered exactly, as PEP 3333 delivers them (UTF-8 bytes
+        decoded as latin-1).
+    :param subtrees: the prefixes of ``/prefix/*`` entries (``/prefix``), delivered the same way.
+    :param everything: ``/*`` is listed.
+    """
+
+    entries: tuple[str, ...]
+    exact: frozenset[str] = field(repr=False, compare=False)
+    subtrees: frozenset[str] = field(repr=False, compare=False)
+    everything: bool = field(repr=False, compare=False)
+
+    def covers(self, path: str) -> bool:
+        """Whether ``path`` (``PATH_INFO`` as delivered, ``/`` when empty) is covered.
+
+        Case-sensitive and never decoded (the CVE-2024-6844 and CVE-2024-6866 of
+        flask-cors). A path with a ``.``, ``..`` or empty segment is covered only by
+        ``/*``: a server that did not normalise ``/api/../admin`` must not lend it
+        ``/api/*``'s policy. The work is a set lookup per segment of the path, however
+        many entries there are.
+        """
+        if self.everything or path in self.exact:
+            return True
+        return bool(self.subtrees) and is_normal(path) and _in_a_subtree(self.subtrees, path)
+
+    def contains(self, entry: str) -> bool:
+        """Whether every path the (valid) ``entry`` covers is covered here."""
+        if self.everything:
+            return True
+        if entry == EVERY_PATH:
+            return False
+        if entry.endswith(_SUBTREE):
+            # A subtree lies only within a subtree at or above it.
+            return _in_a_subtree(self.subtrees, _delivered(entry[: -len(_SUBTREE)]))
+        return self.covers(_delivered(entry))
+
+    def overlaps(self, entry: str) -> bool:
+        """Whether some path the (valid) ``entry`` covers is covered here."""
+        if self.everything or entry == EVERY_PATH:
+            return True
+        if entry.endswith(_SUBTREE):
+            prefix = _delivered(entry[: -len(_SUBTREE)])
+            below = prefix + "/"
+            return self.contains(entry) or any(
+                path == prefix or path.startswith(below) for path in (*self.exact, *self.subtrees)
+            )
+        return self.covers(_delivered(entry))
+
+
+def is_normal(path: str) -> bool:
+    """Whether ``path`` has no ``.``, ``..`` or empty segment (a trailing ``/`` is fine)."""
+    return "//" not in path and "/./" not in path and "/../" not in path and not path.endswith(("/.", "/.."))
+
+
+def compile_paths(entries: Iterable[str]) -> PathMatcher:
+    """Compile ``paths`` entries.
+
+    :raises InvalidPath: for an entry of another form, naming the form to write.
+    """
+    checked = tuple(dict.fromkeys(_checked(entry) for entry in entries))
+    if not checked:
+        raise InvalidPath("lists no path; write '/*' for every path, or leave the key out")
+    subtrees = [entry[: -len(_SUBTREE)] for entry in checked if entry.endswith(_SUBTREE) and entry != EVERY_PATH]
+    return PathMatcher(
+        entries=checked,
+        exact=frozenset(_delivered(entry) for entry in checked if not entry.endswith(_SUBTREE)),
+        subtrees=frozenset(_delivered(prefix) for prefix in subtrees),
+        everything=EVERY_PATH in checked,
+    )
+
+
+def _checked(entry: str) -> str:
+    if not entry.startswith("/"):
+        raise InvalidPath(f"has an entry {entry!r} that does not start with '/'; write {'/' + entry.lstrip('/')!r}")
+    body = entry[: -len(_SUBTREE)] if entry.endswith(_SUBTREE) else entry
+    if "*" in body:
+        raise InvalidPath(
+            f"has an entry {entry!r} with a '*' that does not end it: no regex or other globs; "
+            f"write an exact path, or '/prefix/*' for a whole subtree"
+        )
+    for character in "?#%":
+        if character in entry:
+            raise InvalidPath(
+                f"has an entry {entry!r} with {character!r}: write the decoded path, without a query or fragment"
+            )
+    if not is_normal(body + "/" if entry.endswith(_SUBTREE) else body):
+        raise InvalidPath(
+            f"has an entry {entry!r} with a '.', '..' or empty segment; write the path as a browser sends it, "
+            "such as '/api/items'"
+        )
+    return entry
+
+
+def _delivered(path: str) -> str:
+    # PEP 3333 delivers PATH_INFO as its bytes decoded as latin-1; a configured path is
+    # compared in that form: https://peps.python.org/pep-3333/#unicode-issues
+    return path.encode("utf-8").decode("latin-1")
+
+
+def _in_a_subtree(subtrees: frozenset[str], path: str) -> bool:
+    # "/a/b/c" lies in the subtree of "/a/b/c", "/a/b" or "/a": a segment boundary each
+    # time, so "/api/*" never covers "/apix".
+    while path:
+        if path in subtrees:
+            return True
+        path = path[: path.rfind("/")]
+    return False
