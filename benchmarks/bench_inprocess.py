@@ -45,6 +45,12 @@ def wildcard_list(n: int) -> dict[str, str]:
     return single(" ".join(f"https://*.site{k}.example" for k in range(n)))
 
 
+def path_list(n: int) -> dict[str, str]:
+    # Requests go to /api/items (benchlib.environ), under the last of n entries.
+    entries = [f"/section{k}/*" if k % 2 else f"/page{k}" for k in range(n - 1)] + ["/api/*"]
+    return {**single(ALLOWED), "paths": " ".join(entries)}
+
+
 def ten_policies() -> dict[str, str]:
     settings = {"policy": ",".join(f"p{k}" for k in range(10))}
     for k in range(10):
@@ -83,6 +89,7 @@ class Scenario:
     # added <= r x this version's in scenario `name`; ("label", label, r): added <= r x
     # `label`'s in this scenario.
     targets: tuple[tuple[Any, ...], ...] = ()
+    legacy: bool = True  # 0.7.0 has the feature measured
 
 
 NOT_SLOWER = ("legacy", 1.0)
@@ -200,6 +207,27 @@ SCENARIOS = [
     ),
 ]
 
+# Per-path policies (1.1 only: 0.7.0 has no paths). A path is checked by a lookup per
+# segment of the request's path, so 1,000 entries cost what 1 does.
+PATH_SCENARIOS = [
+    Scenario("paths x1, covered", lambda: path_list(1), lambda: get(ALLOWED), legacy=False),
+    Scenario(
+        "paths x1000, covered",
+        lambda: path_list(1_000),
+        lambda: get(ALLOWED),
+        (("row", "paths x1, covered", 1.2),),
+        legacy=False,
+    ),
+    Scenario(
+        "paths x1000, uncovered",
+        lambda: path_list(1_000),
+        lambda: [environ("GET", ALLOWED, PATH_INFO="/admin/users")],
+        (("row", "paths x1, covered", 1.2),),
+        legacy=False,
+    ),
+]
+SCENARIOS += PATH_SCENARIOS
+
 # tracemalloc: memory kept after this many requests from distinct origins (after a warm-up).
 MEMORY_CASES: list[tuple[str, Callable[[], dict[str, str]], str]] = [
     ("refused, exact x1", lambda: exact_list(1), "https://m{}.attacker.example"),
@@ -258,7 +286,8 @@ def measure_scenario(scenario: Scenario, impls: dict[str, Any], rounds: int, blo
     apps: dict[str, Callable[..., Any]] = {"bare": bare_app}
     settings = scenario.settings()
     for label, cors in impls.items():
-        apps[label] = cors(bare_app, **settings)
+        if scenario.legacy or label != "0.7.0":
+            apps[label] = cors(bare_app, **settings)
     source = Source(scenario.requests())
     # The environs live for the whole scenario: keep the collector from walking them.
     gc.collect()
@@ -351,6 +380,9 @@ def added_costs(runs: list[dict[str, Any]], labels: list[str]) -> dict[str, dict
         bare = [statistics.median(s["bare"]) for s in per_process]
         row: dict[str, Any] = {"bare": statistics.median(bare)}
         for label in labels:
+            if label not in per_process[0]:
+                row[label] = None  # not measured: 0.7.0 lacks the feature
+                continue
             added = [statistics.median(s[label]) - b for s, b in zip(per_process, bare)]
             row[label] = statistics.median(added)
             row[label + " spread"] = (min(added), max(added))
@@ -392,9 +424,11 @@ def print_table(table: dict[str, dict[str, Any]], labels: list[str]) -> None:
         if scenario.name not in table:
             continue
         row = table[scenario.name]
-        cells = [scenario.name, f"{row['bare']:.0f}"] + [f"{row[label]:.0f}" for label in labels]
+        cells = [scenario.name, f"{row['bare']:.0f}"] + [
+            "-" if row[label] is None else f"{row[label]:.0f}" for label in labels
+        ]
         if "0.7.0" in labels:
-            cells += [f"{row[label] / row['0.7.0']:.2f}" if row["0.7.0"] > 0 else "-" for label in new]
+            cells += [f"{row[label] / row['0.7.0']:.2f}" if (row["0.7.0"] or 0) > 0 else "-" for label in new]
         checks = [verdicts(scenario, table, label) for label in new]
         targets = [text for text, _ in checks[0]] or [""]
         for index, target in enumerate(targets):

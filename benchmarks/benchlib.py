@@ -109,9 +109,9 @@ def load_implementations(
     return impls
 
 
-def _recall_without_memo(answers: Any, origin: str, method: str) -> Any:
+def _recall_without_memo(answers: Any, origin: str, method: str, environ: Any) -> Any:
     """``Answers.recall`` deciding every origin afresh."""
-    return answers.decide(origin, method)
+    return answers.decide(origin, method, environ.get("PATH_INFO") or "/")
 
 
 def package_dir(path: Optional[str]) -> Optional[str]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Hashable, Mapping, NamedTuple, Optional
 
 from .config import Config
 from .headers import HeaderList, Headers, merge_vary, unique_names
 from .origins import MAX_ORIGIN_LENGTH
-from .paths import PathMatcher
+from .paths import ROOT, PathMatcher, request_path
 from .policy import (
     ANY,
     DECISION_KEY,
@@ -20,7 +21,6 @@ from .policy import (
     ORIGIN_AND_METHOD_NOT_ALLOWED,
     ORIGIN_NOT_ALLOWED,
     PRIVATE_NETWORK_NOT_GRANTED,
-    ROOT,
     Decision,
     Policy,
     Refusal,
@@ -53,6 +53,8 @@ WATCHED_NAMES = frozenset(
 #: Their lengths: most names are ruled out by length, without lowering and hashing them.
 WATCHED_LENGTHS = frozenset(len(name) for name in WATCHED_NAMES)
 _NOT_CORS = Decision(False, None, NOT_CORS)
+# The environ of a request to the root path, with nothing else known.
+_NO_ENVIRON: Mapping[str, Any] = MappingProxyType({})
 
 
 class Answer(NamedTuple):
@@ -175,14 +177,18 @@ class Answers:
     recent: dict[Hashable, Answer] = field(default_factory=dict, repr=False, compare=False)
     recent_preflights: dict[PreflightKey, PreflightAnswer] = field(default_factory=dict, repr=False, compare=False)
 
-    def lookup(self, origin: str, method: str, path: str = ROOT) -> Answer:
-        """The answer for ``origin`` (and, under ``verbmatch``, ``method``) at ``path``:
-        listed exactly, the same for every unlisted origin, decided before, or decided now."""
+    def lookup(self, origin: str, method: str, environ: Mapping[str, Any] = _NO_ENVIRON) -> Answer:
+        """The answer for ``origin`` (and, under ``verbmatch``, ``method``) to a request
+        with this ``environ``: listed exactly, the same for every unlisted origin, decided
+        before, or decided now."""
         answer = self.exact.get(origin, self.unlisted)
-        return self.recall(origin, method, path) if answer is None else answer
+        return self.recall(origin, method, environ) if answer is None else answer
 
-    def recall(self, origin: str, method: str, path: str = ROOT) -> Answer:
+    def recall(self, origin: str, method: str, environ: Mapping[str, Any] = _NO_ENVIRON) -> Answer:
         """The answer for an ``origin`` not listed exactly: decided before, or decided now.
+
+        ``environ`` is read for the request's path only when policies are restricted to
+        paths; the memo then keeps answers by which of them cover it.
 
         Thread-safe: the memo is read and written by single dict operations, atomic in
         CPython. It is emptied when full, so at most :data:`RECENT_ANSWERS` answers (and a
@@ -190,7 +196,9 @@ class Answers:
         """
         recent = self.recent
         key: Hashable = (origin, method) if self.verbmatch else origin
+        path = ROOT
         if self.paths:
+            path = request_path(environ)
             key = (key, self.coverage(path))
         answer = recent.get(key)
         if answer is None:
@@ -230,11 +238,11 @@ class Answers:
         headers = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
         private_network = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
         # Browsers send a preflight to the target URL: its path selects as the request's would.
-        path = environ.get("PATH_INFO") or ROOT
-        request = (origin, method, headers, private_network, self.coverage(path) if self.paths else ())
+        coverage = self.coverage(request_path(environ)) if self.paths else ()
+        request = (origin, method, headers, private_network, coverage)
         preflight = self.recent_preflights.get(request)
         if preflight is None:
-            preflight = self.decide_preflight(origin, method, headers, private_network, path)
+            preflight = self.decide_preflight(origin, method, headers, private_network, environ)
             length = len(origin) + len(method) + len(headers or "")
             if length <= REMEMBERED_PREFLIGHT_LENGTH and self.remembers:
                 _remember(self.recent_preflights, request, preflight)
@@ -242,16 +250,21 @@ class Answers:
         start_response(PREFLIGHT_STATUS, list(preflight.headers))
 
     def decide_preflight(
-        self, origin: str, method: str, request_headers: Optional[str], private_network: bool, path: str = ROOT
+        self,
+        origin: str,
+        method: str,
+        request_headers: Optional[str],
+        private_network: bool,
+        environ: Mapping[str, Any] = _NO_ENVIRON,
     ) -> PreflightAnswer:
         """The answer to a preflight; a refusal is logged at DEBUG.
 
         :param method: the ``Access-Control-Request-Method`` value.
         :param request_headers: the ``Access-Control-Request-Headers`` value, if sent.
         :param private_network: ``Access-Control-Request-Private-Network: true`` was sent.
-        :param path: the request's ``PATH_INFO``.
+        :param environ: the preflight's environ, read for its path.
         """
-        answer = self.lookup(origin, method, path)
+        answer = self.lookup(origin, method, environ)
         policy = answer.decision.policy
         if policy is None:
             return PreflightAnswer(answer.decision, answer.preflight)

@@ -11,7 +11,8 @@ from .answers import Answers
 from .fetch import RequestHeader, cors_check, needs_preflight, preflight_check, unsafe_header_names
 from .headers import Header
 from .origins import FILE, NULL
-from .policy import DECISION_KEY, ROOT, Decision, Step
+from .paths import ROOT
+from .policy import DECISION_KEY, Decision, Step
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -9,7 +9,8 @@ from .answers import WATCHED_LENGTHS, WATCHED_NAMES, Answers, compile_answers
 from .config import Config, compile_settings
 from .explain import Explanation, explain, stand_in_app
 from .headers import HeaderList
-from .policy import DECISION_KEY, ROOT
+from .paths import ROOT
+from .policy import DECISION_KEY
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -73,9 +74,7 @@ class CORS:
             # A CORS request; its response gets the CORS headers: https://fetch.spec.whatwg.org/#http-responses
             # Answers that do not need the origin decided are looked up here, sparing them a call.
             ready = answers.exact.get(origin, answers.unlisted)
-            if ready is None:
-                ready = answers.recall(origin, environ["REQUEST_METHOD"], environ.get("PATH_INFO") or ROOT)
-            answer = ready
+            answer = answers.recall(origin, environ["REQUEST_METHOD"], environ) if ready is None else ready
         environ[DECISION_KEY] = answer.decision
         if not answer.appended:
             return self.application(environ, start_response)

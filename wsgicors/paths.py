@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
+#: The path of a request whose ``PATH_INFO`` is empty or missing: where the middleware is mounted.
+ROOT = "/"
 #: The entry covering every path.
 EVERY_PATH = "/*"
 _SUBTREE = "/*"
@@ -65,6 +67,12 @@ class PathMatcher:
                 path == prefix or path.startswith(below) for path in (*self.exact, *self.subtrees)
             )
         return self.covers(_delivered(entry))
+
+
+def request_path(environ: Mapping[str, Any]) -> str:
+    """The request's path below where the middleware is mounted: ``PATH_INFO`` exactly
+    as the server delivered it (https://peps.python.org/pep-3333/#environ-variables)."""
+    return environ.get("PATH_INFO") or ROOT
 
 
 def is_normal(path: str) -> bool:

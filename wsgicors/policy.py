@@ -8,11 +8,9 @@ from typing import NamedTuple, Optional, Union
 
 from .headers import MAX_REQUEST_HEADERS_LENGTH, TOKEN, Header, Headers, requested_header_names
 from .origins import OriginMatcher
-from .paths import PathMatcher
+from .paths import ROOT, PathMatcher
 
 ANY = "*"
-#: The path of a request whose ``PATH_INFO`` is empty or missing.
-ROOT = "/"
 #: The environ key under which each request's :class:`Decision` is left.
 DECISION_KEY = "wsgicors.decision"
 # https://fetch.spec.whatwg.org/#cors-safelisted-method: a preflight never needs these
