@@ -25,12 +25,14 @@ class PathMatcher:
         decoded as latin-1).
     :param subtrees: the prefixes of ``/prefix/*`` entries (``/prefix``), delivered the same way.
     :param everything: ``/*`` is listed.
+    :param depth: the most segments in one of ``subtrees`` (``/a/b`` has 2).
     """
 
     entries: tuple[str, ...]
     exact: frozenset[str] = field(repr=False, compare=False)
     subtrees: frozenset[str] = field(repr=False, compare=False)
     everything: bool = field(repr=False, compare=False)
+    depth: int = field(default=0, repr=False, compare=False)
 
     def covers(self, path: str) -> bool:
         """Whether ``path`` (``PATH_INFO`` as delivered, ``/`` when empty) is covered.
@@ -43,7 +45,20 @@ class PathMatcher:
         """
         if self.everything or path in self.exact:
             return True
-        return bool(self.subtrees) and is_normal(path) and _in_a_subtree(self.subtrees, path)
+        return bool(self.subtrees) and is_normal(path) and self._in_a_subtree(path)
+
+    def _in_a_subtree(self, path: str) -> bool:
+        # "/a/b/c" lies in the subtree of "/a", "/a/b" or "/a/b/c": a segment boundary each
+        # time, so "/api/*" never covers "/apix". Only the first `depth` segments can
+        # name a subtree, so a long path costs a few lookups, never one per segment.
+        end = 0
+        for _ in range(self.depth):
+            end = path.find("/", end + 1)
+            if end < 0:
+                return path in self.subtrees
+            if path[:end] in self.subtrees:
+                return True
+        return False
 
     def contains(self, entry: str) -> bool:
         """Whether every path the (valid) ``entry`` covers is covered here."""
@@ -53,7 +68,7 @@ class PathMatcher:
             return False
         if entry.endswith(_SUBTREE):
             # A subtree lies only within a subtree at or above it.
-            return _in_a_subtree(self.subtrees, _delivered(entry[: -len(_SUBTREE)]))
+            return self._in_a_subtree(_delivered(entry[: -len(_SUBTREE)]))
         return self.covers(_delivered(entry))
 
     def overlaps(self, entry: str) -> bool:
@@ -94,6 +109,7 @@ def compile_paths(entries: Iterable[str]) -> PathMatcher:
         exact=frozenset(_delivered(entry) for entry in checked if not entry.endswith(_SUBTREE)),
         subtrees=frozenset(_delivered(prefix) for prefix in subtrees),
         everything=EVERY_PATH in checked,
+        depth=max((prefix.count("/") for prefix in subtrees), default=0),
     )
 
 
@@ -123,13 +139,3 @@ def _delivered(path: str) -> str:
     # PEP 3333 delivers PATH_INFO as its bytes decoded as latin-1; a configured path is
     # compared in that form: https://peps.python.org/pep-3333/#unicode-issues
     return path.encode("utf-8").decode("latin-1")
-
-
-def _in_a_subtree(subtrees: frozenset[str], path: str) -> bool:
-    # "/a/b/c" lies in the subtree of "/a/b/c", "/a/b" or "/a": a segment boundary each
-    # time, so "/api/*" never covers "/apix".
-    while path:
-        if path in subtrees:
-            return True
-        path = path[: path.rfind("/")]
-    return False
