@@ -341,7 +341,8 @@ def _compile_policy(
         credentials=values["credentials"],
         max_age=values["maxage"],
         private_network=values["private_network"],
-        paths=values["paths"],
+        # `/*` covers every path: the policy answers as one without paths.
+        paths=None if values["paths"] is None or values["paths"].everything else values["paths"],
     )
     refusal = _credentials_refusal(policy, prefix)
     if refusal is not None:
@@ -363,8 +364,8 @@ def _selection_warnings(policies: tuple[Policy, ...], verbmatch: bool) -> list[P
         for later in policies[index + 1 :]:
             if _shadows(earlier, later, verbmatch):
                 reason = (
-                    f"can never be selected: policy {_named(earlier)}, listed before it, covers every path it "
-                    "covers and allows every origin it allows; list it first, or narrow the earlier one"
+                    f"lists it after {_named(earlier)}, which covers every path it covers and allows every origin "
+                    "it allows, so it can never be selected; list it first, or narrow the earlier one"
                 )
                 warnings.append(Problem(later.name, "policy", None, reason))
             elif _falls_through(earlier, later):
@@ -386,8 +387,8 @@ def _named(policy: Policy) -> str:
 def _falls_through(earlier: Policy, later: Policy) -> bool:
     """``later`` allows origins broadly (``*``, ``copy``, a pattern) on some of the paths
     that path-restricted ``earlier`` covers. Exact origins were listed on purpose."""
-    if earlier.paths is None or earlier.paths.everything:
-        return False
+    if earlier.paths is None or earlier.origins.any_origin:
+        return False  # nothing is restricted, or every origin is allowed: nothing falls through
     if later.origins.exact_only or later.origins.callback is not None:
         return False
     return later.paths is None or any(later.paths.overlaps(entry) for entry in earlier.paths.entries)
@@ -396,17 +397,18 @@ def _falls_through(earlier: Policy, later: Policy) -> bool:
 def _shadows(earlier: Policy, later: Policy, verbmatch: bool) -> bool:
     """``earlier`` is selected for every request ``later`` could answer."""
     if earlier.paths is not None and not (
-        earlier.paths.everything
-        or (later.paths is not None and all(earlier.paths.contains(entry) for entry in later.paths.entries))
+        later.paths is not None and all(earlier.paths.contains(entry) for entry in later.paths.entries)
     ):
         return False
     listed_methods_too = earlier.methods.any or (not later.methods.any and earlier.methods.keys >= later.methods.keys)
     if verbmatch and not listed_methods_too:
         return False
-    if earlier.origins.callback is not None or later.origins.callback is not None:
+    if earlier.public:
+        return True  # `*` answers every Origin value, null included
+    if later.public or earlier.origins.callback is not None:
         return False
     if earlier.origins.any_origin:
-        # `*` and `copy` allow every serialized origin, never a listed null or file://.
+        # `copy` allows every serialized origin (all that patterns and callables see), never null or file://.
         return all(is_serialized_origin(origin) for origin in later.origins.exact)
     return later.origins.exact_only and all(earlier.origins.allows(origin) for origin in later.origins.exact)
 

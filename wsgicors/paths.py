@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -118,9 +120,10 @@ def _checked(entry: str) -> str:
         raise InvalidPath(f"has an entry {entry!r} that does not start with '/'; write {'/' + entry.lstrip('/')!r}")
     body = entry[: -len(_SUBTREE)] if entry.endswith(_SUBTREE) else entry
     if "*" in body:
+        subtree = entry[: entry.index("*")].rstrip("/") + _SUBTREE
         raise InvalidPath(
-            f"has an entry {entry!r} with a '*' that does not end it: no regex or other globs; "
-            f"write an exact path, or '/prefix/*' for a whole subtree"
+            f"has an entry {entry!r} with a '*' that does not end it as '/*' (no regex or other globs); "
+            f"write {subtree!r} for that whole subtree, or an exact path"
         )
     for character in "?#%":
         if character in entry:
@@ -128,9 +131,10 @@ def _checked(entry: str) -> str:
                 f"has an entry {entry!r} with {character!r}: write the decoded path, without a query or fragment"
             )
     if not is_normal(body + "/" if entry.endswith(_SUBTREE) else body):
+        normalized = posixpath.normpath(re.sub("/+", "/", entry))
         raise InvalidPath(
             f"has an entry {entry!r} with a '.', '..' or empty segment; write the path as a browser sends it, "
-            "such as '/api/items'"
+            f"such as {normalized!r}"
         )
     return entry
 
