@@ -45,7 +45,7 @@ def test_the_readme_shows_both_commands():
     assert [command.split()[0] for command, _ in command_examples()] == ["check", "explain"]
 
 
-@pytest.mark.parametrize("ini", literal_blocks("ini"), ids=["seed-pipeline", "one-policy"])
+@pytest.mark.parametrize("ini", literal_blocks("ini"), ids=["seed-pipeline", "one-policy", "paths"])
 def test_the_readme_ini_examples_pass_check(tmp_path, ini):
     path = tmp_path / "example.ini"
     path.write_text(ini)

@@ -11,7 +11,8 @@ from typing import Callable, Optional
 
 log = logging.getLogger("wsgicors")
 
-#: Decides whether a serialized origin is allowed: only ``True`` allows.
+#: Decides whether a serialized origin is allowed: only ``True`` allows. It is called
+#: from many threads at once under a threaded server, so it must be thread-safe.
 OriginCheck = Callable[[str], bool]
 #: Seconds between two error lines about one callable.
 ERROR_INTERVAL = 10.0
@@ -54,9 +55,10 @@ class OriginCallback:
     @property
     def name(self) -> str:
         """The callable's qualified name, ``module.qualname``."""
-        qualname = getattr(self.check, "__qualname__", None) or repr(self.check)
-        module = getattr(self.check, "__module__", None)
-        return f"{module}.{qualname}" if module else qualname
+        # A function names itself; an object with __call__ is named by its class.
+        named = self.check if hasattr(self.check, "__qualname__") else type(self.check)
+        module = getattr(named, "__module__", None)
+        return f"{module}.{named.__qualname__}" if module else named.__qualname__
 
     def allows(self, origin: str) -> bool:
         """Whether ``check`` returned ``True`` for ``origin``.

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 from wsgiref.util import setup_testing_defaults
 
 from .answers import Answers
@@ -61,7 +61,7 @@ class Explanation:
 
 def explain(
     answers: Answers,
-    probe: WSGIApplication,
+    middleware_for: Callable[[Answers], WSGIApplication],
     origin: str,
     method: str,
     header_lines: Iterable[str],
@@ -69,8 +69,12 @@ def explain(
     credentials: bool,
     path: str = ROOT,
 ) -> Explanation:
-    """What ``answers`` give a browser's request, found by running ``probe``: the
-    middleware giving those answers, around :func:`stand_in_app`.
+    """What ``answers`` give a browser's request, found by running the middleware that
+    ``middleware_for`` builds around :func:`stand_in_app`.
+
+    The policy is selected once, recording its steps, and the middleware answers every
+    exchange with that decision: a callable deciding origins is asked once, so the steps
+    shown cannot differ from the answers shown.
 
     :param origin: the page's origin; one a browser would not send is corrected first.
     :param header_lines: the request headers the script sets: ``"Name"`` or ``"Name: value"``.
@@ -78,6 +82,9 @@ def explain(
     :raises ValueError: for an origin without a scheme.
     """
     origin, corrections = correct_origin(origin)
+    steps: list[Step] = []
+    decided = answers.decide(origin, method, path, steps)
+    probe = middleware_for(replace(answers, exact={origin: decided}, unlisted=None, recent={}, recent_preflights={}))
     headers = tuple(_request_header(line) for line in header_lines)
     preflighted = preflight or needs_preflight(method, headers)
     preflight_exchange = None
@@ -99,8 +106,6 @@ def explain(
     actual = _exchange(probe, method, origin, path, {})
     if blocked is None:
         blocked = cors_check(_by_name(actual.headers), origin, credentials)
-    steps: list[Step] = []
-    answers.decide(origin, method, path, steps)
     return Explanation(
         origin=origin,
         method=method,

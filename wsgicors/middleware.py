@@ -25,7 +25,8 @@ class CORS:
 
     :param application: the WSGI application to wrap.
     :param cfg: settings as a mapping (as PasteDeploy passes them).
-    :param kw: settings as keywords; they win over ``cfg``.
+    :param kw: settings as keywords; they win over ``cfg``. ``origin`` may be a function
+        deciding at run time (:data:`wsgicors.OriginCheck`), called from many threads at once.
     :raises wsgicors.ConfigurationError: for invalid settings.
     """
 
@@ -112,7 +113,9 @@ class CORS:
         :param credentials: the page fetches with ``credentials: "include"``.
         :param path: the request's path below where the middleware is mounted (``PATH_INFO``).
         """
-        probe = CORS.from_answers(stand_in_app, self.answers)
+        def probe(answers: Answers) -> CORS:
+            return CORS.from_answers(stand_in_app, answers)
+
         return explain(self.answers, probe, origin, method, headers, preflight, credentials, path)
 
 
