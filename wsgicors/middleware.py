@@ -113,6 +113,7 @@ class CORS:
         :param credentials: the page fetches with ``credentials: "include"``.
         :param path: the request's path below where the middleware is mounted (``PATH_INFO``).
         """
+
         def probe(answers: Answers) -> CORS:
             return CORS.from_answers(stand_in_app, answers)
 
