@@ -200,6 +200,12 @@ def test_an_origin_too_long_to_be_one_is_refused_and_never_kept(origin):
     assert answers.recent == {}
 
 
+def test_under_verbmatch_a_long_method_is_answered_and_never_kept():
+    answers = answers_for(origin="https://*.example.com", methods="*", matchstrategy="verbmatch")
+    assert answers.lookup("https://a.example.com", "X" * 100_000).decision.allowed
+    assert answers.recent == {}
+
+
 def test_select_policy_records_each_step_it_takes():
     config = compile_settings(
         {
@@ -215,14 +221,15 @@ def test_select_policy_records_each_step_it_takes():
     partner, readers, writers = config.policies
     steps: list[Step] = []
     assert select_policy(config.policies, True, "https://a.example.com", "PUT", "/", steps) is writers
+    # Under verbmatch the method is checked before the origin.
     assert steps == [
-        Step(partner, False, "origin not allowed"),
+        Step(partner, False, "method 'PUT' not allowed"),
         Step(readers, False, "method 'PUT' not allowed"),
         Step(writers, True, "selected"),
     ]
     steps = []
-    assert select_policy(config.policies, True, "https://evil.net", "PUT", "/", steps) is None
-    assert [step.reason for step in steps] == ["origin not allowed"] * 3
+    assert select_policy(config.policies, True, "https://evil.net", "GET", "/", steps) is None
+    assert [step.reason for step in steps] == ["origin not allowed", "origin not allowed", "method 'GET' not allowed"]
 
 
 def test_explain_shows_the_steps_of_that_same_selection(monkeypatch):

@@ -140,6 +140,7 @@ def test_the_error_for_the_unnamed_policy_names_the_key_paths():
         pytest.param(" , ,", id="only-commas"),
         pytest.param([], id="empty-list"),
         pytest.param((), id="empty-tuple"),
+        pytest.param(None, id="None-from-python"),  # paths=os.environ.get("UNSET")
     ],
 )
 def test_a_blank_value_is_an_error_not_every_path(value):
@@ -996,6 +997,25 @@ def test_a_policy_that_can_never_be_selected_is_a_warning_naming_the_earlier_one
 )
 def test_no_unreachable_warning_for_a_policy_that_some_request_selects(settings):
     assert unreachable_warnings(settings) == []
+
+
+def test_each_hidden_policy_is_named_once_with_the_first_policy_that_hides_it():
+    cors = middleware(policy="p1, p2, p3", p1_origin="*", p2_origin="*", p3_origin=SITE)
+    assert [(warning.policy, warning.reason.split(",")[0]) for warning in cors.config.warnings] == [
+        ("p2", "lists it after 'p1'"),
+        ("p3", "lists it after 'p1'"),
+    ]
+
+
+def test_explain_refuses_a_path_a_server_never_delivers():
+    with pytest.raises(ValueError, match="path 'api/x' does not start with '/': write '/api/x'"):
+        middleware(origin=SITE, paths="/api/*").explain(SITE, path="api/x")
+
+
+def test_explain_reads_an_empty_path_as_the_middleware_does():
+    cors = middleware(origin=SITE, paths="/")
+    assert cors.explain(SITE, path="").readable
+    assert call(cors, environ_for("", SITE)).headers[-1] == ("Vary", "Origin")
 
 
 def test_configurations_without_paths_get_no_path_warnings():

@@ -44,8 +44,10 @@ _PRIVATE_NETWORK_VARY = "Access-Control-Request-Private-Network"
 #: reuse, this many of each at most; a memo is emptied when full, so that memory never
 #: grows with traffic.
 RECENT_ANSWERS = 256
-#: A preflight whose origin, method and requested headers are longer together is not kept.
-REMEMBERED_PREFLIGHT_LENGTH = 512
+#: A request whose origin and method (and, for a preflight, requested headers) are longer
+#: together is answered but not kept, so that no client can pin more than about
+#: RECENT_ANSWERS times this many characters in a memo.
+REMEMBERED_LENGTH = MAX_ORIGIN_LENGTH
 #: Names (lowercase) of the app's headers that make adding ours more than an append.
 WATCHED_NAMES = frozenset(
     {"vary", "access-control-allow-origin", "access-control-allow-credentials", "access-control-expose-headers"}
@@ -153,7 +155,8 @@ class Answers:
     :param no_origin: the answer to a request without ``Origin``.
     :param refused: the answer to a request no policy allows.
     :param uncovered: the answer to a request to a path no policy covers.
-    :param exact: under ``firstmatch``, the answer for each origin listed exactly.
+    :param exact: under ``firstmatch`` and without ``paths``, the answer for each origin
+        listed exactly in a policy before any whose origins a callable decides.
     :param unlisted: the answer for every other origin, when it does not depend on the
         origin (see :func:`unlisted_answer`); ``None`` sends them to :meth:`recall`.
     :param verbmatch: ``config.verbmatch``, read by every request that :meth:`recall` answers.
@@ -192,7 +195,7 @@ class Answers:
 
         Thread-safe: the memo is read and written by single dict operations, atomic in
         CPython. It is emptied when full, so at most :data:`RECENT_ANSWERS` answers (and a
-        few more, under a race) are kept; an ``Origin`` too long to be one is never kept.
+        few more, under a race) are kept, none for values longer than :data:`REMEMBERED_LENGTH`.
         """
         recent = self.recent
         key: Hashable = (origin, method) if self.verbmatch else origin
@@ -203,7 +206,7 @@ class Answers:
         answer = recent.get(key)
         if answer is None:
             answer = self.decide(origin, method, path)
-            if len(origin) <= MAX_ORIGIN_LENGTH and self.remembers:
+            if len(origin) + len(method) <= REMEMBERED_LENGTH and self.remembers:
                 _remember(recent, key, answer)
         return answer
 
@@ -222,7 +225,8 @@ class Answers:
         if policy is not None:
             return self.style.allowed(policy, origin)
         if self.paths and not any(policy.paths is None or policy.paths.covers(path) for policy in policies):
-            log.debug("CORS refused: no policy covers path %s", shown(path))
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("CORS refused: no policy covers path %s", shown(path))
             return self.uncovered
         if log.isEnabledFor(logging.DEBUG):
             log.debug("CORS refused: no policy allows origin %s with method %s", shown(origin), shown(method))
@@ -244,7 +248,7 @@ class Answers:
         if preflight is None:
             preflight = self.decide_preflight(origin, method, headers, private_network, environ)
             length = len(origin) + len(method) + len(headers or "")
-            if length <= REMEMBERED_PREFLIGHT_LENGTH and self.remembers:
+            if length <= REMEMBERED_LENGTH and self.remembers:
                 _remember(self.recent_preflights, request, preflight)
         environ[DECISION_KEY] = preflight.decision
         start_response(PREFLIGHT_STATUS, list(preflight.headers))

@@ -14,7 +14,7 @@ log = logging.getLogger("wsgicors")
 #: Decides whether a serialized origin is allowed: only ``True`` allows. It is called
 #: from many threads at once under a threaded server, so it must be thread-safe.
 OriginCheck = Callable[[str], bool]
-#: Seconds between two error lines about one callable.
+#: Seconds between two error lines about one policy's callable.
 ERROR_INTERVAL = 10.0
 
 _now = time.monotonic

@@ -324,9 +324,9 @@ def _compile_policy(
             continue
         if not _is_unset(value):
             values[option] = _convert(problems, name, key, value, converter)
-        elif option == "paths" and value is not None:
-            # A missing value must never open a policy to every path.
-            reason = "is blank; list the paths, such as '/api/*', or leave the key out to cover every path"
+        elif option == "paths":
+            # A missing value (blank in an ini, None from Python) must never open a policy to every path.
+            reason = "is empty; list the paths, such as '/api/*', or leave the key out to cover every path"
             problems.append(Problem(name, key, value, reason))
     if "origin" not in values:
         problems.append(Problem(name, f"{prefix}origin", None, "is required"))
@@ -353,30 +353,37 @@ def _compile_policy(
 
 
 def _selection_warnings(policies: tuple[Policy, ...], verbmatch: bool) -> list[Problem]:
-    """Policies that answer requests meant for an earlier one, and policies never selected.
+    """Policies never selected, and policies answering requests meant for an earlier one.
 
     Selection goes in the declared order and skips a policy that does not allow the
     origin, so a request to an earlier policy's paths from an origin it does not list is
-    answered by the next one that allows it.
+    answered by the next one that allows it. Each policy is named once, with the first
+    policy that hides it or answers for it.
     """
     warnings = []
+    hidden = set()
+    for index, later in enumerate(policies):
+        hider = next((earlier for earlier in policies[:index] if _shadows(earlier, later, verbmatch)), None)
+        if hider is not None:
+            hidden.add(index)
+            reason = (
+                f"lists it after {_named(hider)}, which covers every path it covers and allows every origin "
+                "it allows, so it can never be selected; list it first, or narrow the earlier one"
+            )
+            warnings.append(Problem(later.name, "policy", None, reason))
     for index, earlier in enumerate(policies):
-        for later in policies[index + 1 :]:
-            if _shadows(earlier, later, verbmatch):
-                reason = (
-                    f"lists it after {_named(earlier)}, which covers every path it covers and allows every origin "
-                    "it allows, so it can never be selected; list it first, or narrow the earlier one"
-                )
-                warnings.append(Problem(later.name, "policy", None, reason))
-            elif _falls_through(earlier, later):
-                assert earlier.paths is not None
-                reason = (
-                    f"restricts the policy to these paths, but a request to them from an origin it does not allow "
-                    f"falls through to policy {_named(later)}, which allows {' '.join(later.origins.entries)}; "
-                    f"give {_named(later)} paths that leave these out"
-                )
-                key = "paths" if earlier.name is None else f"{earlier.name}_paths"
-                warnings.append(Problem(earlier.name, key, " ".join(earlier.paths.entries), reason))
+        if index in hidden or earlier.paths is None:
+            continue
+        candidates = (later for number, later in enumerate(policies) if number > index and number not in hidden)
+        answering = next((later for later in candidates if _falls_through(earlier, later)), None)
+        if answering is not None:
+            reason = (
+                f"restricts the policy to these paths, but a request to them from an origin it does not allow "
+                f"falls through to policy {_named(answering)}, which allows {' '.join(answering.origins.entries)}; "
+                f"give {_named(answering)} paths that leave these out"
+            )
+            key = "paths" if earlier.name is None else f"{earlier.name}_paths"
+            warnings.append(Problem(earlier.name, key, " ".join(earlier.paths.entries), reason))
     return warnings
 
 

@@ -11,7 +11,7 @@ from .answers import Answers
 from .fetch import RequestHeader, cors_check, needs_preflight, preflight_check, unsafe_header_names
 from .headers import Header
 from .origins import FILE, NULL
-from .paths import ROOT
+from .paths import ROOT, request_path
 from .policy import DECISION_KEY, Decision, Step
 
 if TYPE_CHECKING:
@@ -79,9 +79,12 @@ def explain(
     :param origin: the page's origin; one a browser would not send is corrected first.
     :param header_lines: the request headers the script sets: ``"Name"`` or ``"Name: value"``.
     :param path: the request's path below where the middleware is mounted (``PATH_INFO``).
-    :raises ValueError: for an origin without a scheme.
+    :raises ValueError: for an origin without a scheme, or a path not starting with ``/``.
     """
     origin, corrections = correct_origin(origin)
+    path = request_path({"PATH_INFO": path})
+    if not path.startswith("/"):
+        raise ValueError(f"path {path!r} does not start with '/': write {'/' + path!r}")
     steps: list[Step] = []
     decided = answers.decide(origin, method, path, steps)
     probe = middleware_for(replace(answers, exact={origin: decided}, unlisted=None, recent={}, recent_preflights={}))

@@ -108,7 +108,8 @@ class CORS:
 
         :param headers: the request headers the page's script sets: ``"X-Token"``, or with
             a value, ``"Content-Type: application/x-www-form-urlencoded"``.
-        :raises ValueError: for an origin without a scheme (others are corrected).
+        :raises ValueError: for an origin without a scheme (others are corrected), or a
+            path not starting with ``/``.
         :param preflight: send a preflight even if the method and headers need none.
         :param credentials: the page fetches with ``credentials: "include"``.
         :param path: the request's path below where the middleware is mounted (``PATH_INFO``).

@@ -42,8 +42,8 @@ class PathMatcher:
         Case-sensitive and never decoded (the CVE-2024-6844 and CVE-2024-6866 of
         flask-cors). A path with a ``.``, ``..`` or empty segment is covered only by
         ``/*``: a server that did not normalise ``/api/../admin`` must not lend it
-        ``/api/*``'s policy. The work is a set lookup per segment of the path, however
-        many entries there are.
+        ``/api/*``'s policy. The work is a set lookup per segment of the path, up to the
+        deepest ``/prefix/*`` configured, however many entries there are.
         """
         if self.everything or path in self.exact:
             return True

@@ -267,13 +267,14 @@ def select_policy(
     :param steps: if given, each policy tried is appended to it, with why it was skipped.
     """
     for policy in policies:
-        # The path first: a callable deciding origins is not asked about a path its policy does not cover.
+        # The origin last: a callable deciding it is not asked about a request that the
+        # path or, under verbmatch, the method already rules out.
         if policy.paths is not None and not policy.paths.covers(path):
             reason = SKIPPED_FOR_PATH
-        elif not policy.allows_origin(origin):
-            reason = SKIPPED_FOR_ORIGIN
         elif verbmatch and not policy.allows_method(method):
             reason = f"method {shown(method)} not allowed"
+        elif not policy.allows_origin(origin):
+            reason = SKIPPED_FOR_ORIGIN
         else:
             if steps is not None:
                 steps.append(Step(policy, True, SELECTED))
