@@ -212,7 +212,7 @@ class Answers:
 
     def coverage(self, path: str) -> tuple[bool, ...]:
         """Which path-restricted policies cover ``path``: paths alike in this are answered alike."""
-        return tuple(paths.covers(path) for paths in self.paths)
+        return tuple([paths.covers(path) for paths in self.paths])
 
     def decide(self, origin: str, method: str, path: str = ROOT, steps: Optional[list[Step]] = None) -> Answer:
         """Select the policy for ``origin``, ``method`` and ``path``, and build its answer; a

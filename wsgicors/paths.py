@@ -47,18 +47,19 @@ class PathMatcher:
         """
         if self.everything or path in self.exact:
             return True
-        return bool(self.subtrees) and is_normal(path) and self._in_a_subtree(path)
+        return self.depth > 0 and is_normal(path) and self._in_a_subtree(path)
 
     def _in_a_subtree(self, path: str) -> bool:
         # "/a/b/c" lies in the subtree of "/a", "/a/b" or "/a/b/c": a segment boundary each
         # time, so "/api/*" never covers "/apix". Only the first `depth` segments can
         # name a subtree, so a long path costs a few lookups, never one per segment.
+        subtrees = self.subtrees
         end = 0
         for _ in range(self.depth):
             end = path.find("/", end + 1)
             if end < 0:
-                return path in self.subtrees
-            if path[:end] in self.subtrees:
+                return path in subtrees
+            if path[:end] in subtrees:
                 return True
         return False
 
@@ -94,6 +95,8 @@ def request_path(environ: Mapping[str, Any]) -> str:
 
 def is_normal(path: str) -> bool:
     """Whether ``path`` has no ``.``, ``..`` or empty segment (a trailing ``/`` is fine)."""
+    if "/." not in path:  # the usual path: no segment starts with a dot
+        return "//" not in path
     return "//" not in path and "/./" not in path and "/../" not in path and not path.endswith(("/.", "/.."))
 
 
