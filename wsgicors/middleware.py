@@ -73,8 +73,10 @@ class CORS:
             return []
         else:
             # A CORS request; its response gets the CORS headers: https://fetch.spec.whatwg.org/#http-responses
-            # Answers that do not need the origin decided are looked up here, sparing them a call.
-            ready = answers.exact.get(origin, answers.unlisted)
+            # Answers ready without a decision are looked up here, sparing them a call: listed
+            # exactly, the same for every unlisted origin, or remembered for this origin
+            # (under verbmatch or with paths the memo's keys are tuples, and this misses).
+            ready = answers.exact.get(origin, answers.unlisted) or answers.recent.get(origin)
             answer = answers.recall(origin, environ["REQUEST_METHOD"], environ) if ready is None else ready
         environ[DECISION_KEY] = answer.decision
         if not answer.appended:
