@@ -309,3 +309,20 @@ class ApiApp:
 def make_api_app(global_conf: Mapping[str, str], **settings: str) -> ApiApp:
     """PasteDeploy app factory for the deployment inis: ``use = call:servers:make_api_app``."""
     return ApiApp(slow_seconds=float(settings.get("slow_seconds", "0.5")))
+
+
+def raw_exchange(server: ThreadedServer, request_lines: list[str]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Send a hand-written HTTP/1.1 request (``Connection: close``); the status line, headers and body."""
+    head = "\r\n".join([*request_lines, f"Host: {server.host}:{server.port}", "Connection: close", "", ""])
+    with socket.create_connection((server.host, server.port), timeout=10) as sock:
+        sock.sendall(head.encode("ascii"))
+        received = b""
+        for _ in range(1000):  # until the server closes the connection
+            data = sock.recv(65536)
+            if not data:
+                break
+            received += data
+    raw_head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = raw_head.decode("latin-1").split("\r\n")
+    headers = [(name, value.strip()) for name, _, value in (line.partition(":") for line in header_lines)]
+    return status_line, headers, body

@@ -8,7 +8,9 @@ what a hostile client sends. ``Client`` is the WebTest harness the ``make_app`` 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
+import sys
+import threading
+from typing import Any, Callable, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 from wsgiref.util import setup_testing_defaults
 
 from webtest import TestApp, TestResponse
@@ -159,3 +161,19 @@ class Client:
     def actual(self, origin: Optional[str], method: str = "GET", **kw: Any) -> TestResponse:
         """A request that is not a preflight; ``origin=None`` sends no ``Origin``."""
         return self.request(method, {} if origin is None else {"Origin": origin}, **kw)
+
+
+def run_threads(targets: Sequence[Callable[[], object]], timeout: float = 120) -> list[threading.Thread]:
+    """Run each target in a thread of its own, all at once, switching threads as often as
+    the interpreter allows; each is joined with ``timeout``. The threads, for ``is_alive()``."""
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=target) for target in targets]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=timeout)
+    finally:
+        sys.setswitchinterval(switch_interval)
+    return threads

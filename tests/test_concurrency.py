@@ -3,6 +3,7 @@ gets exactly its own request's headers, and what is kept per origin stays bounde
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 import threading
@@ -11,7 +12,7 @@ import tracemalloc
 from typing import Any, Optional
 
 import pytest
-from support import HeaderList, cors_headers, make_environ, preflight_environ, values
+from support import HeaderList, cors_headers, make_environ, preflight_environ, run_threads, values
 
 from wsgicors import CORS
 from wsgicors.answers import RECENT_ANSWERS
@@ -144,16 +145,7 @@ def test_threads_sharing_one_instance_each_get_exactly_their_own_headers():
                 wrong.append((case.__name__, got, want))
         app_calls_expected.append(calls)
 
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter allows
-    try:
-        threads = [threading.Thread(target=client, args=(thread,)) for thread in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(switch_interval)
+    run_threads([functools.partial(client, thread) for thread in range(THREADS)])
     assert wrong[:3] == []
     assert len(app_calls_expected) == THREADS
     assert app.calls == sum(app_calls_expected)
@@ -233,16 +225,7 @@ def test_threads_never_grow_the_memo_of_recent_answers_past_its_cap():
             seen = max(seen, len(recent))
         largest.append(seen)
 
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=client, args=(thread,)) for thread in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(switch_interval)
+    run_threads([functools.partial(client, thread) for thread in range(THREADS)])
     assert len(largest) == THREADS
     # Emptied when full: at most the cap, and a few more when threads race past the check.
     assert max(largest) <= RECENT_ANSWERS + THREADS

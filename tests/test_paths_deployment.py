@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 from typing import Iterator, Optional
 
 import plaster
 import pytest
-from servers import EXAMPLES, ThreadedServer, examples_importable, request
+from servers import EXAMPLES, ThreadedServer, examples_importable, raw_exchange, request
 from support import cors_headers, values
 
 from wsgicors import CORS
@@ -56,20 +55,8 @@ def preflight(
 
 def raw_get(server: ThreadedServer, target: str, origin: str) -> tuple[str, list[tuple[str, str]]]:
     """A GET with the request target written as given (no client-side normalisation)."""
-    head = (
-        f"GET {target} HTTP/1.1\r\nHost: {server.host}:{server.port}\r\nOrigin: {origin}\r\nConnection: close\r\n\r\n"
-    )
-    with socket.create_connection((server.host, server.port), timeout=10) as sock:
-        sock.sendall(head.encode("ascii"))
-        received = b""
-        for _ in range(1000):  # until the server closes the connection
-            data = sock.recv(65536)
-            if not data:
-                break
-            received += data
-    raw_head = received.partition(b"\r\n\r\n")[0].decode("latin-1")
-    status_line, *lines = raw_head.split("\r\n")
-    return status_line, [(name, value.strip()) for name, _, value in (line.partition(":") for line in lines)]
+    status_line, headers, _ = raw_exchange(server, [f"GET {target} HTTP/1.1", f"Origin: {origin}"])
+    return status_line, headers
 
 
 class TestTheApiIsCovered:

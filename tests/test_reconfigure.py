@@ -8,13 +8,12 @@ import collections
 import dataclasses
 import functools
 import re
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import HeaderList, RecordingApp, call, cors_headers, make_environ, preflight_environ, values
+from support import HeaderList, RecordingApp, call, cors_headers, make_environ, preflight_environ, run_threads, values
 
 from wsgicors import CORS, ConfigurationError
 from wsgicors.config import Config
@@ -427,17 +426,7 @@ def test_threads_see_one_whole_configuration_or_the_other_while_it_is_swapped_a_
             swapped.set()
             pace.notify_all()
 
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter allows
-    try:
-        threads = [threading.Thread(target=client, args=(thread,)) for thread in range(THREADS)]
-        threads.append(threading.Thread(target=reconfigurer))
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    finally:
-        sys.setswitchinterval(switch_interval)
+    threads = run_threads([*(functools.partial(client, thread) for thread in range(THREADS)), reconfigurer])
     assert not any(thread.is_alive() for thread in threads)
     assert swapped.is_set()
     assert [result for result in results if not (result[2] and result[3])][:3] == []

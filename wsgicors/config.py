@@ -114,9 +114,10 @@ def parse_origin(value: object) -> OriginMatcher:
     return compile_origins(_items(value, None))
 
 
-def parse_paths(value: object) -> PathMatcher:
+def parse_paths(value: object) -> Optional[PathMatcher]:
     """Paths separated by whitespace or commas (``/exact/path``, ``/prefix/*``, ``/*``),
-    or from Python a list, whose entries are taken whole (a path may hold a space)."""
+    or from Python a list, whose entries are taken whole (a path may hold a space).
+    ``None`` for ``/*``: the policy answers as one without paths."""
     if isinstance(value, str):
         return compile_paths(entry for entry in re.split(r"[\s,]+", value) if entry)
     if not isinstance(value, (list, tuple)) or not all(isinstance(entry, str) for entry in value):
@@ -341,8 +342,7 @@ def _compile_policy(
         credentials=values["credentials"],
         max_age=values["maxage"],
         private_network=values["private_network"],
-        # `/*` covers every path: the policy answers as one without paths.
-        paths=None if values["paths"] is None or values["paths"].everything else values["paths"],
+        paths=values["paths"],
     )
     refusal = _credentials_refusal(policy, prefix)
     if refusal is not None:
@@ -367,7 +367,7 @@ def _selection_warnings(policies: tuple[Policy, ...], verbmatch: bool) -> list[P
         if hider is not None:
             hidden.add(index)
             reason = (
-                f"lists it after {_named(hider)}, which covers every path it covers and allows every origin "
+                f"lists it after {hider.name!r}, which covers every path it covers and allows every origin "
                 "it allows, so it can never be selected; list it first, or narrow the earlier one"
             )
             warnings.append(Problem(later.name, "policy", None, reason))
@@ -379,16 +379,12 @@ def _selection_warnings(policies: tuple[Policy, ...], verbmatch: bool) -> list[P
         if answering is not None:
             reason = (
                 f"restricts the policy to these paths, but a request to them from an origin it does not allow "
-                f"falls through to policy {_named(answering)}, which allows {' '.join(answering.origins.entries)}; "
-                f"give {_named(answering)} paths that leave these out"
+                f"falls through to policy {answering.name!r}, which allows {' '.join(answering.origins.entries)}; "
+                f"give {answering.name!r} paths that leave these out"
             )
-            key = "paths" if earlier.name is None else f"{earlier.name}_paths"
+            key = f"{earlier.name}_paths"  # two policies or more: all named
             warnings.append(Problem(earlier.name, key, " ".join(earlier.paths.entries), reason))
     return warnings
-
-
-def _named(policy: Policy) -> str:
-    return repr(policy.name) if policy.name is not None else "(unnamed)"
 
 
 def _falls_through(earlier: Policy, later: Policy) -> bool:

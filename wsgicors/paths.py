@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Optional
 
 #: The path of a request whose ``PATH_INFO`` is empty or missing: where the middleware is mounted.
 ROOT = "/"
@@ -26,26 +26,24 @@ class PathMatcher:
     :param exact: the paths covered exactly, as PEP 3333 delivers them (UTF-8 bytes
         decoded as latin-1).
     :param subtrees: the prefixes of ``/prefix/*`` entries (``/prefix``), delivered the same way.
-    :param everything: ``/*`` is listed.
     :param depth: the most segments in one of ``subtrees`` (``/a/b`` has 2).
     """
 
     entries: tuple[str, ...]
     exact: frozenset[str] = field(repr=False, compare=False)
     subtrees: frozenset[str] = field(repr=False, compare=False)
-    everything: bool = field(repr=False, compare=False)
     depth: int = field(default=0, repr=False, compare=False)
 
     def covers(self, path: str) -> bool:
         """Whether ``path`` (``PATH_INFO`` as delivered, ``/`` when empty) is covered.
 
         Case-sensitive and never decoded (the CVE-2024-6844 and CVE-2024-6866 of
-        flask-cors). A path with a ``.``, ``..`` or empty segment is covered only by
-        ``/*``: a server that did not normalise ``/api/../admin`` must not lend it
+        flask-cors). A path with a ``.``, ``..`` or empty segment is never covered (only
+        a policy for every path answers it): a server that did not normalise ``/api/../admin`` must not lend it
         ``/api/*``'s policy. The work is a set lookup per segment of the path, up to the
         deepest ``/prefix/*`` configured, however many entries there are.
         """
-        if self.everything or path in self.exact:
+        if path in self.exact:
             return True
         return self.depth > 0 and is_normal(path) and self._in_a_subtree(path)
 
@@ -64,20 +62,14 @@ class PathMatcher:
         return False
 
     def contains(self, entry: str) -> bool:
-        """Whether every path the (valid) ``entry`` covers is covered here."""
-        if self.everything:
-            return True
-        if entry == EVERY_PATH:
-            return False
+        """Whether every path the (valid, not ``/*``) ``entry`` covers is covered here."""
         if entry.endswith(_SUBTREE):
             # A subtree lies only within a subtree at or above it.
             return self._in_a_subtree(_delivered(entry[: -len(_SUBTREE)]))
         return self.covers(_delivered(entry))
 
     def overlaps(self, entry: str) -> bool:
-        """Whether some path the (valid) ``entry`` covers is covered here."""
-        if self.everything or entry == EVERY_PATH:
-            return True
+        """Whether some path the (valid, not ``/*``) ``entry`` covers is covered here."""
         if entry.endswith(_SUBTREE):
             prefix = _delivered(entry[: -len(_SUBTREE)])
             below = prefix + "/"
@@ -95,25 +87,28 @@ def request_path(environ: Mapping[str, Any]) -> str:
 
 def is_normal(path: str) -> bool:
     """Whether ``path`` has no ``.``, ``..`` or empty segment (a trailing ``/`` is fine)."""
-    if "/." not in path:  # the usual path: no segment starts with a dot
-        return "//" not in path
-    return "//" not in path and "/./" not in path and "/../" not in path and not path.endswith(("/.", "/.."))
+    if "//" in path:
+        return False
+    # The usual path has no segment starting with a dot, and needs no closer look.
+    return "/." not in path or ("/./" not in path and "/../" not in path and not path.endswith(("/.", "/..")))
 
 
-def compile_paths(entries: Iterable[str]) -> PathMatcher:
-    """Compile ``paths`` entries.
+def compile_paths(entries: Iterable[str]) -> Optional[PathMatcher]:
+    """Compile ``paths`` entries; ``None`` when ``/*`` is among them: every path, as
+    without ``paths``.
 
     :raises InvalidPath: for an entry of another form, naming the form to write.
     """
     checked = tuple(dict.fromkeys(_checked(entry) for entry in entries))
     if not checked:
         raise InvalidPath("lists no path; write '/*' for every path, or leave the key out")
-    subtrees = [entry[: -len(_SUBTREE)] for entry in checked if entry.endswith(_SUBTREE) and entry != EVERY_PATH]
+    if EVERY_PATH in checked:
+        return None
+    subtrees = [entry[: -len(_SUBTREE)] for entry in checked if entry.endswith(_SUBTREE)]
     return PathMatcher(
         entries=checked,
         exact=frozenset(_delivered(entry) for entry in checked if not entry.endswith(_SUBTREE)),
         subtrees=frozenset(_delivered(prefix) for prefix in subtrees),
-        everything=EVERY_PATH in checked,
         depth=max((prefix.count("/") for prefix in subtrees), default=0),
     )
 
