@@ -79,8 +79,6 @@ class CORS:
             ready = answers.exact.get(origin, answers.unlisted) or answers.recent.get(origin)
             answer = answers.recall(origin, environ["REQUEST_METHOD"], environ) if ready is None else ready
         environ[DECISION_KEY] = answer.decision
-        if not answer.appended:
-            return self.application(environ, start_response)
 
         def cors_start_response(
             status: str, headers: HeaderList, exc_info: Optional[OptExcInfo] = None
