@@ -102,7 +102,7 @@ def load_implementations(
     if no_memo:
         module = load_module(Path(current or Path(__file__).parent.parent / "wsgicors"), "wsgicors_no_memo")
         module.answers.Answers.recall = _recall_without_memo
-        module.answers.REMEMBERED_LENGTH = -1  # no preflight is kept
+        module.answers.REMEMBERED_LENGTH = -1  # nothing is kept, no preflight either
         impls["no memo"] = module.CORS
     if floor:
         impls["floor"] = Floor

@@ -187,6 +187,26 @@ def test_a_repeated_preflight_reuses_its_answer_by_origin_and_requested_values()
     assert len(answers.recent_preflights) == 1
 
 
+def test_a_preflight_from_an_origin_no_policy_allows_is_refused_by_lookup_and_never_kept():
+    answers = answers_for(origin="https://app.example.com", methods="PUT", headers="X-Token")
+    app = RecordingApp()
+    environ = preflight_environ("https://evil.example.net", "PUT", "x-token")
+    response = call(CORS.from_answers(app, answers), environ)
+    assert (response.status, response.headers) == (
+        "200 OK",
+        [
+            ("Content-Type", "text/plain"),
+            ("Content-Length", "0"),
+            ("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
+        ],
+    )
+    assert not environ["wsgicors.decision"].allowed
+    assert answers.recent_preflights == {} and app.calls == 0
+    # An allowed origin's preflight is kept, by origin and requested values.
+    call(CORS.from_answers(app, answers), preflight_environ("https://app.example.com", "PUT", "x-token"))
+    assert list(answers.recent_preflights) == [("https://app.example.com", "PUT", "x-token", False, ())]
+
+
 @pytest.mark.parametrize(
     "origin",
     [
@@ -313,7 +333,7 @@ def test_origins_listed_before_a_callable_policy_are_ready_and_nothing_is_rememb
     )
     # OTHER is listed after the callable, which must be asked first: decided per request.
     assert list(answers.exact) == [SITE]
-    assert (answers.unlisted, answers.remembers) == (None, False)
+    assert (answers.unlisted, answers.remembered_length) == (None, -1)
     assert answers.lookup(SITE, "GET") is answers.exact[SITE]
     assert answers.lookup(OTHER, "GET").decision.policy.name == "late"
     assert answers.lookup("https://tenant.example", "GET").decision.policy.name == "tenants"

@@ -42,7 +42,7 @@ _PREFLIGHT_VARY = ("Origin", "Access-Control-Request-Method", "Access-Control-Re
 _PRIVATE_NETWORK_VARY = "Access-Control-Request-Private-Network"
 #: Answers decided for origins not listed exactly, and preflight answers, are kept for
 #: reuse, this many of each at most; a memo is emptied when full, so that memory never
-#: grows with traffic.
+#: grows with traffic. Each step is one dict operation, atomic in CPython: no lock.
 RECENT_ANSWERS = 256
 #: A request whose origin and method (and, for a preflight, requested headers) are longer
 #: together is answered but not kept, so that no client can pin more than about
@@ -170,8 +170,9 @@ class Answers:
     :param unlisted: the answer for every other origin, when it does not depend on the
         origin (see :func:`unlisted_answer`); ``None`` sends them to :meth:`recall`.
     :param verbmatch: ``config.verbmatch``, read by every request that :meth:`recall` answers.
-    :param remembers: keep decided answers in the memos; never when a callable decides
-        origins, which the application may answer differently from one request to the next.
+    :param remembered_length: the longest values kept in the memos (see
+        :data:`REMEMBERED_LENGTH`); ``-1``, nothing kept, when a callable decides origins,
+        which the application may answer differently from one request to the next.
     :param paths: the ``paths`` of the policies restricted to some paths, in order.
     :param recent: a bounded memo of answers decided for other origins (see :meth:`recall`).
     :param recent_preflights: a bounded memo of preflight answers (see :meth:`answer_preflight`).
@@ -185,7 +186,7 @@ class Answers:
     exact: Mapping[str, Answer]
     unlisted: Optional[Answer]
     verbmatch: bool
-    remembers: bool = True
+    remembered_length: int = REMEMBERED_LENGTH
     paths: tuple[PathMatcher, ...] = ()
     recent: dict[Hashable, Answer] = field(default_factory=dict, repr=False, compare=False)
     recent_preflights: dict[PreflightKey, PreflightAnswer] = field(default_factory=dict, repr=False, compare=False)
@@ -207,7 +208,7 @@ class Answers:
 
         Thread-safe: the memo is read and written by single dict operations, atomic in
         CPython. It is emptied when full, so at most :data:`RECENT_ANSWERS` answers (and a
-        few more, under a race) are kept, none for values longer than :data:`REMEMBERED_LENGTH`.
+        few more, under a race) are kept, none for values longer than ``remembered_length``.
         """
         recent = self.recent
         key: Hashable = origin
@@ -222,8 +223,12 @@ class Answers:
             if answer is not None:
                 return answer
         answer = self.decide(origin, method, path)
-        if len(origin) + len(method) <= REMEMBERED_LENGTH and self.remembers:
-            _remember(recent, key, answer)
+        # Kept inline rather than by a helper: every origin decided passes here, and a
+        # stream of distinct origins should cost what it would without the memo.
+        if len(origin) + len(method) <= self.remembered_length:
+            if len(recent) >= RECENT_ANSWERS:
+                recent.clear()
+            recent[key] = answer
         return answer
 
     def coverage(self, path: str) -> tuple[bool, ...]:
@@ -271,8 +276,11 @@ class Answers:
         if preflight is None:
             preflight = self.allowed_preflight(answer, policy, origin, method, request_headers, private_network)
             length = len(origin) + len(method) + len(request_headers or "")
-            if length <= REMEMBERED_LENGTH and self.remembers:
-                _remember(self.recent_preflights, request, preflight)
+            if length <= self.remembered_length:
+                recent = self.recent_preflights
+                if len(recent) >= RECENT_ANSWERS:
+                    recent.clear()
+                recent[request] = preflight
         environ[DECISION_KEY] = preflight.decision
         start_response(PREFLIGHT_STATUS, list(preflight.headers))
 
@@ -304,14 +312,6 @@ class Answers:
             headers = (*self.style.preflight_headers, *answer.preflight_cors, *extra, *self.style.debug(decision))
             return PreflightAnswer(decision, headers)
         return PreflightAnswer(answer.decision, (*answer.preflight, *extra))
-
-
-def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
-    # Emptied when full: memory never grows with traffic, and each step is one dict
-    # operation, atomic in CPython, so threads need no lock.
-    if len(memo) >= RECENT_ANSWERS:
-        memo.clear()
-    memo[key] = value
 
 
 def _private_network_not_granted(policy: Policy) -> Decision:
@@ -362,8 +362,10 @@ def compile_answers(config: Config, log_refusals: bool = False) -> Answers:
             if policy is not None:  # always: the policy listing it allows it
                 exact[origin] = style.allowed(policy, origin)
     unlisted = None if paths else unlisted_answer(config, style, None if log_refusals else refused)
-    remembers = not any(dynamic)
-    return Answers(config, style, no_origin, refused, uncovered, exact, unlisted, config.verbmatch, remembers, paths)
+    remembered_length = -1 if any(dynamic) else REMEMBERED_LENGTH
+    return Answers(
+        config, style, no_origin, refused, uncovered, exact, unlisted, config.verbmatch, remembered_length, paths
+    )
 
 
 def unlisted_answer(config: Config, style: AnswerStyle, refused: Optional[Answer]) -> Optional[Answer]:
