@@ -110,8 +110,9 @@ def load_implementations(
 
 
 def _recall_without_memo(answers: Any, origin: str, method: str, environ: Any) -> Any:
-    """``Answers.recall`` deciding every origin afresh."""
-    return answers.decide(origin, method, environ.get("PATH_INFO") or "/")
+    """``Answers.recall`` deciding every origin afresh (reading the path only when
+    policies have ``paths``, as it does)."""
+    return answers.decide(origin, method, (environ.get("PATH_INFO") or "/") if answers.paths else "/")
 
 
 def package_dir(path: Optional[str]) -> Optional[str]:

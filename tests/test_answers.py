@@ -187,21 +187,32 @@ def test_a_repeated_preflight_reuses_its_answer_by_origin_and_requested_values()
     assert len(answers.recent_preflights) == 1
 
 
-def test_a_preflight_from_an_origin_no_policy_allows_is_refused_by_lookup_and_never_kept():
-    answers = answers_for(origin="https://app.example.com", methods="PUT", headers="X-Token")
+REFUSED_PREFLIGHT = [
+    ("Content-Type", "text/plain"),
+    ("Content-Length", "0"),
+    ("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
+]
+
+
+@pytest.mark.parametrize(
+    "origin, remembered",
+    [
+        # Refused by the lookup every unlisted origin gets: nothing is kept.
+        pytest.param("https://app.example.com", {}, id="exact"),
+        # Decided for this origin: the refusal is kept by origin, as a GET's would be.
+        pytest.param("https://*.example.com", {"https://evil.example.net": "refused"}, id="pattern"),
+    ],
+)
+def test_a_preflight_from_an_origin_no_policy_allows_is_answered_and_not_kept_by_its_values(origin, remembered):
+    answers = answers_for(origin=origin, methods="PUT", headers="X-Token")
     app = RecordingApp()
     environ = preflight_environ("https://evil.example.net", "PUT", "x-token")
     response = call(CORS.from_answers(app, answers), environ)
-    assert (response.status, response.headers) == (
-        "200 OK",
-        [
-            ("Content-Type", "text/plain"),
-            ("Content-Length", "0"),
-            ("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
-        ],
-    )
+    assert (response.status, response.headers, app.calls) == ("200 OK", REFUSED_PREFLIGHT, 0)
     assert not environ["wsgicors.decision"].allowed
-    assert answers.recent_preflights == {} and app.calls == 0
+    assert answers.recent_preflights == {}
+    assert {key: "refused" for key, answer in answers.recent.items() if answer is answers.refused} == remembered
+    assert len(answers.recent) == len(remembered)
     # An allowed origin's preflight is kept, by origin and requested values.
     call(CORS.from_answers(app, answers), preflight_environ("https://app.example.com", "PUT", "x-token"))
     assert list(answers.recent_preflights) == [("https://app.example.com", "PUT", "x-token", False, ())]

@@ -213,11 +213,11 @@ def traced_growth(run: Callable[[], None]) -> int:
 
 def fill_memos(middleware: CORS) -> None:
     """Fill both memos of a new middleware to their cap, with allowed answers (the largest)."""
-    for number in range(RECENT_ANSWERS - 1):
+    for number in range(RECENT_ANSWERS):
         origin = f"https://o{number}.example.com"
         middleware(make_environ("GET", origin=origin), discard)
         middleware(preflight_environ(origin, "PUT", "x-token"), discard)
-    assert len(middleware.answers.recent) == len(middleware.answers.recent_preflights) == RECENT_ANSWERS - 1
+    assert len(middleware.answers.recent) == len(middleware.answers.recent_preflights) == RECENT_ANSWERS
 
 
 def fresh(text: str) -> str:

@@ -40,9 +40,10 @@ PREFLIGHT_STATUS = f"{HTTPStatus.OK.value} {HTTPStatus.OK.phrase}"
 # https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches
 _PREFLIGHT_VARY = ("Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers")
 _PRIVATE_NETWORK_VARY = "Access-Control-Request-Private-Network"
-#: Answers decided for origins not listed exactly, and preflight answers, are kept for
-#: reuse, this many of each at most; a memo is emptied when full, so that memory never
-#: grows with traffic. Each step is one dict operation, atomic in CPython: no lock.
+#: Answers decided for origins not listed exactly, and the answers to preflights from
+#: origins a policy allows, are kept for reuse, this many of each at most; a memo is
+#: emptied when full, so that memory never grows with traffic. Each step is one dict
+#: operation, atomic in CPython: no lock.
 RECENT_ANSWERS = 256
 #: A request whose origin and method (and, for a preflight, requested headers) are longer
 #: together is answered but not kept, so that no client can pin more than about
@@ -59,14 +60,14 @@ _NOT_CORS = Decision(False, None, NOT_CORS)
 _NO_ENVIRON: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(eq=False)
 class Answer:
     """The answers for one origin (and, under ``verbmatch``, one method).
 
-    Never changed once made: the fields are ``Final``, which mypy enforces. Slots rather
-    than a frozen dataclass or a named tuple, because every request reads these fields
-    and an answer is made for each origin decided at run time: a slot is read in a third
-    of the time a named tuple's field takes, and made in a fifth of a frozen dataclass's.
+    Never changed once made, by convention that mypy checks: the attributes are
+    ``Final``. Slots rather than a frozen dataclass or a named tuple, because every
+    request reads these attributes and an answer is made for each origin decided at run
+    time: a slot is read in a third of the time a named tuple's field takes, and made in
+    a fifth of a frozen dataclass's.
 
     :param decision: what was decided, for the environ.
     :param cors: the ``Access-Control-*`` headers an actual response gets.
@@ -82,14 +83,29 @@ class Answer:
     """
 
     __slots__ = ("appended", "cors", "debug", "decision", "expose_names", "preflight", "preflight_cors", "vary")
-    decision: Final[Decision]
-    cors: Final[Headers]
-    debug: Final[Headers]
-    vary: Final[bool]
-    expose_names: Final[bool]
-    appended: Final[HeaderList]
-    preflight_cors: Final[Headers]
-    preflight: Final[Headers]
+
+    def __init__(
+        self,
+        decision: Decision,
+        cors: Headers,
+        debug: Headers,
+        vary: bool,
+        expose_names: bool,
+        appended: HeaderList,
+        preflight_cors: Headers,
+        preflight: Headers,
+    ) -> None:
+        self.decision: Final = decision
+        self.cors: Final = cors
+        self.debug: Final = debug
+        self.vary: Final = vary
+        self.expose_names: Final = expose_names
+        self.appended: Final = appended
+        self.preflight_cors: Final = preflight_cors
+        self.preflight: Final = preflight
+
+    def __repr__(self) -> str:
+        return _slots_repr(self)
 
     def added_to(self, app_headers: HeaderList) -> HeaderList:
         """A new list: the app's headers and ours, ``Origin`` merged into its ``Vary``.
@@ -115,14 +131,23 @@ class Answer:
 PreflightKey = tuple[str, str, Optional[str], bool, tuple[bool, ...]]
 
 
-@dataclass(eq=False)
 class PreflightAnswer:
     """The answer to one preflight: its decision and its whole header list (slots and
-    ``Final`` fields, as :class:`Answer`)."""
+    ``Final`` attributes, as :class:`Answer`)."""
 
     __slots__ = ("decision", "headers")
-    decision: Final[Decision]
-    headers: Final[Headers]
+
+    def __init__(self, decision: Decision, headers: Headers) -> None:
+        self.decision: Final = decision
+        self.headers: Final = headers
+
+    def __repr__(self) -> str:
+        return _slots_repr(self)
+
+
+def _slots_repr(record: Answer | PreflightAnswer) -> str:
+    fields = ", ".join(f"{name}={getattr(record, name)!r}" for name in type(record).__slots__)
+    return f"{type(record).__name__}({fields})"
 
 
 @dataclass(frozen=True)
@@ -186,7 +211,7 @@ class Answers:
     exact: Mapping[str, Answer]
     unlisted: Optional[Answer]
     verbmatch: bool
-    remembered_length: int = REMEMBERED_LENGTH
+    remembered_length: int
     paths: tuple[PathMatcher, ...] = ()
     recent: dict[Hashable, Answer] = field(default_factory=dict, repr=False, compare=False)
     recent_preflights: dict[PreflightKey, PreflightAnswer] = field(default_factory=dict, repr=False, compare=False)
@@ -256,17 +281,12 @@ class Answers:
     def answer_preflight(self, environ: WSGIEnvironment, origin: str, start_response: StartResponse) -> None:
         """Answer a preflight from ``origin``, and leave the decision in ``environ``.
 
-        Answers are kept by the request's values, as :meth:`recall` keeps answers by
-        origin; a request with longer values is answered without being kept.
+        The answers to preflights from origins a policy allows are kept by the request's
+        values, as :meth:`recall` keeps answers by origin (a request with longer values
+        is answered without being kept). A preflight from an origin no policy allows is
+        answered from the origin's answer (see :meth:`lookup`) and not kept by its values.
         """
         method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
-        answer = self.lookup(origin, method, environ)
-        policy = answer.decision.policy
-        if policy is None:
-            # Refused by origin (or path) whatever else it asks: nothing to keep.
-            environ[DECISION_KEY] = answer.decision
-            start_response(PREFLIGHT_STATUS, list(answer.preflight))
-            return
         request_headers = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
         private_network = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
         # Browsers send a preflight to the target URL: its path selects as the request's would.
@@ -274,9 +294,15 @@ class Answers:
         request = (origin, method, request_headers, private_network, coverage)
         preflight = self.recent_preflights.get(request)
         if preflight is None:
+            answer = self.lookup(origin, method, environ)
+            policy = answer.decision.policy
+            if policy is None:
+                # Refused by origin (or path), whatever else it asks.
+                environ[DECISION_KEY] = answer.decision
+                start_response(PREFLIGHT_STATUS, list(answer.preflight))
+                return
             preflight = self.allowed_preflight(answer, policy, origin, method, request_headers, private_network)
-            length = len(origin) + len(method) + len(request_headers or "")
-            if length <= self.remembered_length:
+            if len(origin) + len(method) + len(request_headers or "") <= self.remembered_length:
                 recent = self.recent_preflights
                 if len(recent) >= RECENT_ANSWERS:
                     recent.clear()
