@@ -8,6 +8,7 @@ what a hostile client sends. ``Client`` is the WebTest harness the ``make_app`` 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import threading
 from typing import Any, Callable, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
@@ -177,3 +178,23 @@ def run_threads(targets: Sequence[Callable[[], object]], timeout: float = 120) -
     finally:
         sys.setswitchinterval(switch_interval)
     return threads
+
+
+#: Seconds a child process of :func:`output_within_limit` may run: a hang detector, not a
+#: speed limit (linear matching takes milliseconds where backtracking takes hours).
+HANG_LIMIT = 10
+
+
+def output_within_limit(script: str, *args: str, what: str) -> str:
+    """The standard output of ``python -c script args``, run in a child process that is
+    killed, failing the test, if it runs longer than :data:`HANG_LIMIT` seconds.
+
+    :param what: what the script does, for the failure message.
+    """
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=HANG_LIMIT, check=True
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"{what} hangs (killed after {HANG_LIMIT} s)") from None
+    return child.stdout
